@@ -61,7 +61,9 @@ impl KeyError {
 
 impl PublicKey {
     pub fn from_bytes(bytes: &[u8]) -> Result<PublicKey, KeyError> {
-        let bytes: [u8; 32] = bytes.try_into().map_err(|_| KeyError::Length(bytes.len()))?;
+        let bytes: [u8; 32] = bytes
+            .try_into()
+            .map_err(|_| KeyError::Length(bytes.len()))?;
         ed25519_dalek::VerifyingKey::from_bytes(&bytes).map_err(|_| KeyError::Point)?;
         Ok(PublicKey(bytes))
     }
@@ -131,11 +133,17 @@ mod tests {
     #[test]
     fn refuses_bad_keys_with_codes() {
         assert_eq!(PublicKey::from_hex("zz").unwrap_err().code(), "key_hex");
-        assert_eq!(PublicKey::from_bytes(&[0; 31]).unwrap_err().code(), "key_length");
+        assert_eq!(
+            PublicKey::from_bytes(&[0; 31]).unwrap_err().code(),
+            "key_length"
+        );
         // y = 2 is not the encoding of a point on the curve.
         let mut not_a_point = [0u8; 32];
         not_a_point[0] = 2;
-        assert_eq!(PublicKey::from_bytes(&not_a_point).unwrap_err().code(), "key_point");
+        assert_eq!(
+            PublicKey::from_bytes(&not_a_point).unwrap_err().code(),
+            "key_point"
+        );
     }
 
     #[test]

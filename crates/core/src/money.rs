@@ -11,7 +11,9 @@ pub const PPM_ONE: u64 = 1_000_000;
 /// An amount of money in micro-USD (1 USD = 1,000,000), the same precision as USDC (rule D1).
 ///
 /// Arithmetic is checked and returns [`MoneyError`]; there is no silent wrap or saturation.
-#[derive(Copy, Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Copy, Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+)]
 #[serde(transparent)]
 pub struct Micros(u64);
 
@@ -167,7 +169,10 @@ pub fn split_largest_remainder(total: Micros, weights: &[u64]) -> Result<Vec<Mic
         }
     }
     let left_over = (total_wide - allotted) as usize;
-    debug_assert!(left_over <= remainders.len(), "fractions sum to the left-over units");
+    debug_assert!(
+        left_over <= remainders.len(),
+        "fractions sum to the left-over units"
+    );
     if left_over > 0 {
         // Largest remainder first, then lower index; the keys are unique so an unstable sort
         // is deterministic.
@@ -176,7 +181,10 @@ pub fn split_largest_remainder(total: Micros, weights: &[u64]) -> Result<Vec<Mic
             parts[index].0 += 1;
         }
     }
-    debug_assert_eq!(parts.iter().map(|p| u128::from(p.0)).sum::<u128>(), total_wide);
+    debug_assert_eq!(
+        parts.iter().map(|p| u128::from(p.0)).sum::<u128>(),
+        total_wide
+    );
     Ok(parts)
 }
 
@@ -187,23 +195,47 @@ mod tests {
 
     #[test]
     fn checked_arithmetic_refuses_overflow_and_underflow() {
-        assert_eq!(Micros::MAX.checked_add(Micros::new(1)), Err(MoneyError::Overflow));
-        assert_eq!(Micros::ZERO.checked_sub(Micros::new(1)), Err(MoneyError::Underflow));
+        assert_eq!(
+            Micros::MAX.checked_add(Micros::new(1)),
+            Err(MoneyError::Overflow)
+        );
+        assert_eq!(
+            Micros::ZERO.checked_sub(Micros::new(1)),
+            Err(MoneyError::Underflow)
+        );
         assert_eq!(Micros::MAX.checked_mul(2), Err(MoneyError::Overflow));
         assert_eq!(Micros::from_usd(u64::MAX), Err(MoneyError::Overflow));
-        assert_eq!(Micros::new(1).mul_ratio(1, 0, Rounding::Down), Err(MoneyError::ZeroDenominator));
+        assert_eq!(
+            Micros::new(1).mul_ratio(1, 0, Rounding::Down),
+            Err(MoneyError::ZeroDenominator)
+        );
     }
 
     #[test]
     fn ratios_round_as_named() {
         let amount = Micros::new(1_000_001);
-        assert_eq!(amount.mul_bps(9_500, Rounding::Down).unwrap(), Micros::new(950_000));
-        assert_eq!(amount.mul_bps(9_500, Rounding::Up).unwrap(), Micros::new(950_001));
-        assert_eq!(amount.mul_ppm(950_000, Rounding::Down).unwrap(), Micros::new(950_000));
+        assert_eq!(
+            amount.mul_bps(9_500, Rounding::Down).unwrap(),
+            Micros::new(950_000)
+        );
+        assert_eq!(
+            amount.mul_bps(9_500, Rounding::Up).unwrap(),
+            Micros::new(950_001)
+        );
+        assert_eq!(
+            amount.mul_ppm(950_000, Rounding::Down).unwrap(),
+            Micros::new(950_000)
+        );
         // Exact results do not move under either rounding.
-        assert_eq!(Micros::new(200).mul_bps(5_000, Rounding::Up).unwrap(), Micros::new(100));
+        assert_eq!(
+            Micros::new(200).mul_bps(5_000, Rounding::Up).unwrap(),
+            Micros::new(100)
+        );
         // 128-bit intermediate: no overflow for a large amount times a large rate.
-        assert_eq!(Micros::MAX.mul_bps(BPS_ONE, Rounding::Down).unwrap(), Micros::MAX);
+        assert_eq!(
+            Micros::MAX.mul_bps(BPS_ONE, Rounding::Down).unwrap(),
+            Micros::MAX
+        );
     }
 
     #[test]
@@ -218,7 +250,10 @@ mod tests {
         assert_eq!(parts, vec![Micros::new(4), Micros::new(3), Micros::new(3)]);
         // 100 by 8:1:1 is exact.
         let parts = split_largest_remainder(Micros::new(100), &[8, 1, 1]).unwrap();
-        assert_eq!(parts, vec![Micros::new(80), Micros::new(10), Micros::new(10)]);
+        assert_eq!(
+            parts,
+            vec![Micros::new(80), Micros::new(10), Micros::new(10)]
+        );
         // 7 by 8:1:1: 5.6, 0.7, 0.7 → 5 + 1 + 1 (remainders .6 < .7 = .7, ties to lower index).
         let parts = split_largest_remainder(Micros::new(7), &[8, 1, 1]).unwrap();
         assert_eq!(parts, vec![Micros::new(5), Micros::new(1), Micros::new(1)]);
@@ -226,8 +261,14 @@ mod tests {
 
     #[test]
     fn split_refuses_zero_total_weight() {
-        assert_eq!(split_largest_remainder(Micros::new(5), &[]), Err(MoneyError::ZeroTotalWeight));
-        assert_eq!(split_largest_remainder(Micros::new(5), &[0, 0]), Err(MoneyError::ZeroTotalWeight));
+        assert_eq!(
+            split_largest_remainder(Micros::new(5), &[]),
+            Err(MoneyError::ZeroTotalWeight)
+        );
+        assert_eq!(
+            split_largest_remainder(Micros::new(5), &[0, 0]),
+            Err(MoneyError::ZeroTotalWeight)
+        );
     }
 
     proptest! {

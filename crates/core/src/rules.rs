@@ -252,11 +252,21 @@ impl Rules {
             1,
             10_000_000,
         )?;
-        check_range("basket.window_days_max", self.basket.window_days_max, 1, 3_660)?;
+        check_range(
+            "basket.window_days_max",
+            self.basket.window_days_max,
+            1,
+            3_660,
+        )?;
         self.validate_fee()?;
         check_range("supply.target_ppm", self.supply.target_ppm, 1, PPM_ONE)?;
         check_range("supply.window_days", self.supply.window_days, 1, 366)?;
-        check_range("supply.credit_slots_max", self.supply.credit_slots_max, 1, 1_000_000)?;
+        check_range(
+            "supply.credit_slots_max",
+            self.supply.credit_slots_max,
+            1,
+            1_000_000,
+        )?;
         check_range(
             "selection.recent_sales_window_days",
             self.selection.recent_sales_window_days,
@@ -274,7 +284,12 @@ impl Rules {
             1,
             u32::MAX.into(),
         )?;
-        check_range("offtake.processing_fee_bps", self.offtake.processing_fee_bps, 0, BPS_ONE)?;
+        check_range(
+            "offtake.processing_fee_bps",
+            self.offtake.processing_fee_bps,
+            0,
+            BPS_ONE,
+        )?;
         Ok(())
     }
 
@@ -341,7 +356,10 @@ impl Rules {
             return Err(invalid("fee.max_micros", "must be at least fee.min_micros"));
         }
         if fee.start_micros < fee.min_micros || fee.start_micros > fee.max_micros {
-            return Err(invalid("fee.start_micros", "must lie within [min_micros, max_micros]"));
+            return Err(invalid(
+                "fee.start_micros",
+                "must lie within [min_micros, max_micros]",
+            ));
         }
         check_range("fee.adjust_max_bps", fee.adjust_max_bps, 1, BPS_ONE)
     }

@@ -67,9 +67,15 @@ impl TradingDay {
 impl Month {
     pub fn next(self) -> Month {
         if self.month == 12 {
-            Month { year: self.year + 1, month: 1 }
+            Month {
+                year: self.year + 1,
+                month: 1,
+            }
         } else {
-            Month { year: self.year, month: self.month + 1 }
+            Month {
+                year: self.year,
+                month: self.month + 1,
+            }
         }
     }
 }
@@ -96,7 +102,10 @@ mod tests {
         // 2026-11-25T00:00:00Z = 1_795_564_800 s.
         let midnight = Timestamp(1_795_564_800 * 1_000_000);
         assert_eq!(midnight.trading_day().to_string(), "2026-11-25");
-        assert_eq!(Timestamp(midnight.0 - 1).trading_day().to_string(), "2026-11-24");
+        assert_eq!(
+            Timestamp(midnight.0 - 1).trading_day().to_string(),
+            "2026-11-24"
+        );
         assert_eq!(midnight.trading_day().start(), midnight);
         assert_eq!(Timestamp(-1).trading_day(), TradingDay(-1));
     }
@@ -108,6 +117,14 @@ mod tests {
         assert_eq!(TradingDay(20_422).civil(), (2025, 11, 30));
         assert!(TradingDay(20_423).is_first_of_month());
         assert_eq!(TradingDay(20_423).month().to_string(), "2025-12");
-        assert_eq!(Month { year: 2025, month: 12 }.next().to_string(), "2026-01");
+        assert_eq!(
+            Month {
+                year: 2025,
+                month: 12
+            }
+            .next()
+            .to_string(),
+            "2026-01"
+        );
     }
 }

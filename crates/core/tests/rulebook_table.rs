@@ -55,7 +55,10 @@ fn table_rows() -> BTreeMap<String, String> {
             .chars()
             .filter(|c| *c != '_' && *c != ' ' && *c != '"')
             .collect();
-        assert!(rows.insert(key.clone(), value).is_none(), "`{key}` listed twice");
+        assert!(
+            rows.insert(key.clone(), value).is_none(),
+            "`{key}` listed twice"
+        );
     }
     rows
 }
@@ -73,6 +76,9 @@ fn rulebook_parameter_table_matches_default_toml() {
         }
     }
     for key in in_book.keys() {
-        assert!(in_toml.contains_key(key), "RULEBOOK.md lists `{key}`, which default.toml lacks");
+        assert!(
+            in_toml.contains_key(key),
+            "RULEBOOK.md lists `{key}`, which default.toml lacks"
+        );
     }
 }

@@ -7,7 +7,10 @@ const DEFAULT: &str = include_str!("../../../rules/default.toml");
 
 /// Loads the default file with one textual replacement and returns the refusal.
 fn refused(from: &str, to: &str) -> RulesError {
-    assert!(DEFAULT.contains(from), "fixture text `{from}` not in default.toml");
+    assert!(
+        DEFAULT.contains(from),
+        "fixture text `{from}` not in default.toml"
+    );
     let text = DEFAULT.replacen(from, to, 1);
     Rules::from_toml_str(&text).expect_err("a bad rules file must be refused")
 }
@@ -16,7 +19,10 @@ fn check(from: &str, to: &str, code: &str, field: &str) {
     let error = refused(from, to);
     assert_eq!(error.code(), code, "{error}");
     assert_eq!(error.field(), field, "{error}");
-    assert!(error.to_string().contains(field), "message names the field: {error}");
+    assert!(
+        error.to_string().contains(field),
+        "message names the field: {error}"
+    );
 }
 
 #[test]
@@ -76,7 +82,12 @@ fn ladder_not_increasing_is_refused() {
 
 #[test]
 fn waterfall_not_summing_to_100_percent_is_refused() {
-    check("builders_bps = 800", "builders_bps = 700", "rules_invalid", "waterfall");
+    check(
+        "builders_bps = 800",
+        "builders_bps = 700",
+        "rules_invalid",
+        "waterfall",
+    );
 }
 
 #[test]
@@ -91,13 +102,48 @@ fn member_share_below_90_percent_is_refused() {
 
 #[test]
 fn other_bad_values_are_named() {
-    check("slots_max = 2\n", "slots_max = 0\n", "rules_invalid", "tiers.A.slots_max");
-    check("drop_bps = 2000", "drop_bps = 10000", "rules_invalid", "breaker.drop_bps");
-    check("min_micros = 5000000", "min_micros = 60000000", "rules_invalid", "fee.start_micros");
-    check("target_ppm = 950000", "target_ppm = 0", "rules_invalid", "supply.target_ppm");
-    check("[categories.location]", "[categories.weather]", "rules_parse", "categories");
-    check("tier = \"A\"", "tier = \"Z\"", "rules_parse", "categories.location.tier");
-    check("window_days = 7\n", "window_days = 7\nwindow_hours = 1\n", "rules_parse", "floor.window_hours");
+    check(
+        "slots_max = 2\n",
+        "slots_max = 0\n",
+        "rules_invalid",
+        "tiers.A.slots_max",
+    );
+    check(
+        "drop_bps = 2000",
+        "drop_bps = 10000",
+        "rules_invalid",
+        "breaker.drop_bps",
+    );
+    check(
+        "min_micros = 5000000",
+        "min_micros = 60000000",
+        "rules_invalid",
+        "fee.start_micros",
+    );
+    check(
+        "target_ppm = 950000",
+        "target_ppm = 0",
+        "rules_invalid",
+        "supply.target_ppm",
+    );
+    check(
+        "[categories.location]",
+        "[categories.weather]",
+        "rules_parse",
+        "categories",
+    );
+    check(
+        "tier = \"A\"",
+        "tier = \"Z\"",
+        "rules_parse",
+        "categories.location.tier",
+    );
+    check(
+        "window_days = 7\n",
+        "window_days = 7\nwindow_hours = 1\n",
+        "rules_parse",
+        "floor.window_hours",
+    );
 }
 
 #[test]
@@ -105,8 +151,8 @@ fn hash_ignores_layout_and_covers_every_parameter() {
     let rules = Rules::from_toml_str(DEFAULT).unwrap();
     let relaid = format!("# a new comment\n\n{}", DEFAULT.replace(" = ", "="));
     assert_eq!(Rules::from_toml_str(&relaid).unwrap().hash(), rules.hash());
-    let changed = Rules::from_toml_str(&DEFAULT.replacen("ratio_bps = 9500", "ratio_bps = 9400", 1))
-        .unwrap();
+    let changed =
+        Rules::from_toml_str(&DEFAULT.replacen("ratio_bps = 9500", "ratio_bps = 9400", 1)).unwrap();
     assert_ne!(changed.hash(), rules.hash());
     assert_eq!(rules.hash_hex().len(), 64);
 }
