@@ -109,7 +109,7 @@ pub fn clear(
     });
     // Highest first; equal bids keep arrival order (the sort is stable).
     let mut ranked: Vec<&Bid> = bids.iter().collect();
-    ranked.sort_by(|a, b| b.unit_price.cmp(&a.unit_price));
+    ranked.sort_by_key(|bid| std::cmp::Reverse(bid.unit_price));
     for (bid, slot) in ranked.into_iter().zip(2..=slots_released) {
         // Minimums rise with the slot and bids fall with rank, so the first miss ends it.
         if bid.unit_price < slot_minimum(spot, floor, rules, slot)? {
