@@ -1,0 +1,308 @@
+//! The monthly run (rules D2–D9): on the 1st, every member's month is settled.
+//!
+//! Readings (RULEBOOK.md states them for members):
+//! - Members' side of the month = 90% of gross buyer-side income, rounded up, or what was already
+//!   credited at clearing if that is more (each sale rounds up for members, D3). The part not yet
+//!   credited (90% of origination fees, off-take fees and other buyer charges) forms the **shared
+//!   pool** together with the member fees paid this month (D5).
+//! - The shared pool is split among members by what they earned from sales this month (so fees
+//!   return "according to monthly distribution outcome", §IX); in a month with no sales, equally
+//!   among all members; with no members at all it carries to the next month.
+//! - Cold start (D8): a member in one of their first 6 months whose new money this month (sales +
+//!   shared pool) is under $5.00 is topped up to $5.00 from operations' share. If operations'
+//!   share cannot cover every top-up, it is split among them in proportion to need.
+//! - Cohort (D7): the cohort's part of the surplus is split equally among founding members; with
+//!   no founding member it goes to members like the shared pool.
+//! - Threshold (D4): a member whose balance (carried + this month) reaches $5.00 is paid all of
+//!   it; below that, it rolls to next month.
+
+use crate::{split_operations, CoopError, OperationsSplit};
+use assay_core::{split_largest_remainder, MemberId, Micros, Rounding, Rules};
+use serde::{Deserialize, Serialize};
+
+/// A member's money at the run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MemberBalance {
+    pub member: MemberId,
+    /// Carried from earlier runs (D4), less what mid-month payouts took from it.
+    pub carried: Micros,
+    /// Credited this month and not yet paid out by a mid-month payout.
+    pub unpaid: Micros,
+    /// Credited from sales this month: the member's weight in the shared pool.
+    pub earned_month: Micros,
+    pub founding: bool,
+    /// This month is one of the member's cold-start months (D8).
+    pub cold_start: bool,
+}
+
+impl MemberBalance {
+    pub fn new(member: MemberId, founding: bool) -> MemberBalance {
+        MemberBalance {
+            member,
+            carried: Micros::ZERO,
+            unpaid: Micros::ZERO,
+            earned_month: Micros::ZERO,
+            founding,
+            cold_start: false,
+        }
+    }
+}
+
+/// The month's books, kept by the engine as inputs are applied.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MonthBooks {
+    /// Every buyer payment this month (D1).
+    pub gross_income: Micros,
+    /// Members' parts of sales, credited to members at clearing (D3).
+    pub members_credited: Micros,
+    /// Fees members paid this month (D5).
+    pub member_fees: Micros,
+    /// Paid to members by mid-month payouts (fees excluded).
+    pub mid_month_payouts: Micros,
+    /// Σ members' carried balances right after the previous run.
+    pub rollover_in: Micros,
+    /// Shared pool carried from a month that had no members.
+    pub shared_carried_in: Micros,
+    pub operating_costs: Micros,
+    /// Operating costs a previous month could not pay.
+    pub costs_carried_in: Micros,
+}
+
+/// One member paid at the run (D4); the rail is the engine's to attach.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PayoutLine {
+    pub member: MemberId,
+    pub amount: Micros,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RunReport {
+    pub gross_income: Micros,
+    /// Members' side of gross (≥ 90%): credited at clearing + the buyer part of the shared pool.
+    pub member_side: Micros,
+    pub members_credited: Micros,
+    /// Member fees returned through the shared pool (D5).
+    pub member_fees_returned: Micros,
+    pub shared_carried_in: Micros,
+    /// Shared pool carried to next month (only when there are no members).
+    pub shared_carried_out: Micros,
+    /// Cohort share carried to next month's shared pool (no members and no founders).
+    pub cohort_carried_out: Micros,
+    pub operations: OperationsSplit,
+    /// Top-ups owed before any cap (D8); `operations.topups_paid` is what was paid.
+    pub topups_owed: Micros,
+    /// Cohort share paid to founding members (or to members when there are none).
+    pub cohort_to_members: Micros,
+    pub founding_members: u64,
+    pub rollover_in: Micros,
+    pub rollover_out: Micros,
+    pub mid_month_payouts: Micros,
+    pub payouts_total: Micros,
+    pub payout_count: u64,
+    pub members_rolled_over: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RunOutcome {
+    pub report: RunReport,
+    /// In the order of `members` given to [`run_month`].
+    pub payouts: Vec<PayoutLine>,
+}
+
+impl RunReport {
+    /// Rule D9, as two identities that must hold to the micro-dollar, plus the 90% floor:
+    /// 1. gross = members' side + top-ups + costs paid + builders + cohort + architect;
+    /// 2. paid to members this month (run + mid-month) + rollover out
+    ///    = rollover in + members' side + top-ups + cohort paid to members
+    ///    + shared pool carried in − carried out.
+    ///
+    /// Member fees cancel out of (2): they leave balances at a mid-month payout and return
+    /// through the shared pool. Together the two say: member payouts + rollovers + operations +
+    /// builders + cohort + architect = buyer-side income.
+    pub fn check_conservation(&self) -> Result<(), CoopError> {
+        let ops = &self.operations;
+        let allocated = Micros::sum([
+            self.member_side,
+            ops.topups_paid,
+            ops.costs_paid,
+            ops.builders,
+            ops.cohort,
+            ops.architect,
+        ])?;
+        if allocated != self.gross_income {
+            return Err(CoopError::Conservation(
+                "gross income is not exactly allocated",
+            ));
+        }
+        let paid = Micros::sum([
+            self.payouts_total,
+            self.mid_month_payouts,
+            self.rollover_out,
+        ])?;
+        let owed = Micros::sum([
+            self.rollover_in,
+            self.member_side,
+            ops.topups_paid,
+            self.cohort_to_members,
+            self.shared_carried_in,
+        ])?
+        .checked_sub(self.shared_carried_out)?;
+        if paid != owed {
+            return Err(CoopError::Conservation("member balances do not add up"));
+        }
+        // X1.1 is checked against the rule's fixed 90%, whatever the rules file says.
+        if self.member_side < self.gross_income.mul_bps(9_000, Rounding::Up)? {
+            return Err(CoopError::Conservation(
+                "members' side is below 90% of gross",
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// Runs the month (D2–D8) over every member's balance, updating balances in place: paid members
+/// end at zero, the rest carry their balance. Returns the payout lines and the report.
+pub fn run_month(
+    books: &MonthBooks,
+    members: &mut [MemberBalance],
+    rules: &Rules,
+) -> Result<RunOutcome, CoopError> {
+    check_books(books, members)?;
+    let gross = books.gross_income;
+    let members_exact = gross.mul_bps(u64::from(rules.waterfall.members_bps), Rounding::Up)?;
+    let member_side = members_exact.max(books.members_credited);
+    let shared_buyer = member_side.checked_sub(books.members_credited)?;
+    let operations_gross = gross.checked_sub(member_side)?;
+    let shared_pool = Micros::sum([shared_buyer, books.member_fees, books.shared_carried_in])?;
+
+    // Shared pool (D2, D5): by this month's sales, or equally when nobody sold.
+    let weights = pool_weights(members);
+    let (shared, shared_carried_out) = match &weights {
+        Some(weights) => (split_largest_remainder(shared_pool, weights)?, Micros::ZERO),
+        None => (Vec::new(), shared_pool),
+    };
+    let part = |parts: &[Micros], index: usize| parts.get(index).copied().unwrap_or(Micros::ZERO);
+
+    // Cold-start top-ups (D8), capped at operations' share.
+    let guarantee = rules.cold_start.guarantee_micros;
+    let mut needs = Vec::with_capacity(members.len());
+    for (index, member) in members.iter().enumerate() {
+        let new_money = member.earned_month.checked_add(part(&shared, index))?;
+        let need = if member.cold_start && new_money < guarantee {
+            guarantee.checked_sub(new_money)?
+        } else {
+            Micros::ZERO
+        };
+        needs.push(need.get());
+    }
+    let topups_owed = Micros::sum(needs.iter().map(|&n| Micros::new(n)))?;
+    let topups: Vec<Micros> = if topups_owed <= operations_gross {
+        needs.iter().map(|&n| Micros::new(n)).collect()
+    } else {
+        split_largest_remainder(operations_gross, &needs)?
+    };
+    let topups_paid = topups_owed.min(operations_gross);
+
+    let costs_due = books.operating_costs.checked_add(books.costs_carried_in)?;
+    let operations = split_operations(operations_gross, topups_paid, costs_due, &rules.waterfall)?;
+
+    // Cohort (D7): equally among founders; with none, to members like the shared pool.
+    let founding_members = members.iter().filter(|m| m.founding).count() as u64;
+    let cohort_weights: Option<Vec<u64>> = if founding_members > 0 {
+        Some(members.iter().map(|m| u64::from(m.founding)).collect())
+    } else {
+        weights
+    };
+    let (cohort, cohort_carried) = match (&cohort_weights, operations.cohort.is_zero()) {
+        (_, true) => (Vec::new(), Micros::ZERO),
+        (Some(weights), false) => (
+            split_largest_remainder(operations.cohort, weights)?,
+            Micros::ZERO,
+        ),
+        (None, false) => (Vec::new(), operations.cohort),
+    };
+
+    // Threshold and rollover (D4).
+    let threshold = rules.payout.threshold_micros;
+    let mut payouts = Vec::new();
+    let mut report = RunReport {
+        gross_income: gross,
+        member_side,
+        members_credited: books.members_credited,
+        member_fees_returned: books.member_fees,
+        shared_carried_in: books.shared_carried_in,
+        shared_carried_out,
+        cohort_carried_out: cohort_carried,
+        operations,
+        topups_owed,
+        cohort_to_members: operations.cohort.checked_sub(cohort_carried)?,
+        founding_members,
+        rollover_in: books.rollover_in,
+        mid_month_payouts: books.mid_month_payouts,
+        ..RunReport::default()
+    };
+    for (index, member) in members.iter_mut().enumerate() {
+        let balance = Micros::sum([
+            member.carried,
+            member.unpaid,
+            part(&shared, index),
+            part(&topups, index),
+            part(&cohort, index),
+        ])?;
+        member.unpaid = Micros::ZERO;
+        member.earned_month = Micros::ZERO;
+        if balance >= threshold {
+            payouts.push(PayoutLine {
+                member: member.member,
+                amount: balance,
+            });
+            report.payouts_total = report.payouts_total.checked_add(balance)?;
+            member.carried = Micros::ZERO;
+        } else {
+            member.carried = balance;
+            report.rollover_out = report.rollover_out.checked_add(balance)?;
+            if !balance.is_zero() {
+                report.members_rolled_over += 1;
+            }
+        }
+    }
+    report.payout_count = payouts.len() as u64;
+    report.check_conservation()?;
+    Ok(RunOutcome { report, payouts })
+}
+
+/// Shared-pool weights: sales this month, or one each if nobody sold; `None` without members.
+fn pool_weights(members: &[MemberBalance]) -> Option<Vec<u64>> {
+    if members.is_empty() {
+        return None;
+    }
+    let by_sales: Vec<u64> = members.iter().map(|m| m.earned_month.get()).collect();
+    if by_sales.iter().any(|&w| w > 0) {
+        Some(by_sales)
+    } else {
+        Some(vec![1; members.len()])
+    }
+}
+
+/// The engine's books must agree with the balances it hands over: Σ(carried + unpaid) =
+/// rollover in + credited − mid-month payouts − member fees.
+fn check_books(books: &MonthBooks, members: &[MemberBalance]) -> Result<(), CoopError> {
+    let held = members.iter().try_fold(Micros::ZERO, |sum, m| {
+        Micros::sum([sum, m.carried, m.unpaid])
+    })?;
+    let earned = Micros::sum(members.iter().map(|m| m.earned_month))?;
+    let expected = Micros::sum([books.rollover_in, books.members_credited])?
+        .checked_sub(Micros::sum([books.mid_month_payouts, books.member_fees])?)
+        .map_err(|_| CoopError::Conservation("more paid out mid-month than was held"))?;
+    if held != expected {
+        return Err(CoopError::Conservation(
+            "books disagree with member balances",
+        ));
+    }
+    if earned != books.members_credited {
+        return Err(CoopError::Conservation(
+            "credited total disagrees with members' earnings",
+        ));
+    }
+    Ok(())
+}
