@@ -1,0 +1,19 @@
+//! Verifiable append-only Merkle log (placeholder docs, completed below).
+
+mod error;
+mod hash;
+mod proof;
+mod stored;
+mod tree;
+
+pub use error::Error;
+pub use hash::{leaf_hash, node_hash, Hash, EMPTY_ROOT, HASH_BYTES};
+pub use proof::{
+    consistency_indexes, inclusion_indexes, prove_consistency, prove_inclusion, root_at,
+    root_indexes, ConsistencyProof, InclusionProof, CONSISTENCY_PATH_MAX, INCLUSION_PATH_MAX,
+};
+pub use stored::{
+    split_stored_hash_index, stored_hash_count, stored_hash_index, HashReader, TREE_LEVELS_MAX,
+    TREE_SIZE_MAX,
+};
+pub use tree::{StoredHashes, Tree, ENTRY_BYTES_MAX};
