@@ -31,6 +31,22 @@ pub enum Error {
     ProofLength,
     #[error("proof does not lead to the expected root")]
     ProofRootMismatch,
+
+    // Tiles and entry bundles.
+    #[error("tile level {level} exceeds 63")]
+    TileLevel { level: u8 },
+    #[error("tile width {width} is outside 1..=256")]
+    TileWidth { width: u16 },
+    #[error("not a canonical tile path")]
+    TilePath,
+    #[error("operation does not apply to this kind of tile")]
+    TileKindMismatch,
+    #[error("hash tile data is {got} bytes, its width needs {expected}")]
+    TileDataLength { expected: usize, got: usize },
+    #[error("entry bundle ends inside an entry")]
+    BundleTruncated,
+    #[error("entry bundle has {count} entries, not what its tile allows (1..=256, its width)")]
+    BundleEntryCount { count: usize },
 }
 
 impl Error {
@@ -49,6 +65,13 @@ impl Error {
             Error::ProofTooLong { .. } => "proof_too_long",
             Error::ProofLength => "proof_length",
             Error::ProofRootMismatch => "proof_root_mismatch",
+            Error::TileLevel { .. } => "tile_level",
+            Error::TileWidth { .. } => "tile_width",
+            Error::TilePath => "tile_path",
+            Error::TileKindMismatch => "tile_kind_mismatch",
+            Error::TileDataLength { .. } => "tile_data_length",
+            Error::BundleTruncated => "bundle_truncated",
+            Error::BundleEntryCount { .. } => "bundle_entry_count",
         }
     }
 }

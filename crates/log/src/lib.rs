@@ -4,6 +4,7 @@ mod error;
 mod hash;
 mod proof;
 mod stored;
+mod tile;
 mod tree;
 
 pub use error::Error;
@@ -17,3 +18,7 @@ pub use stored::{
     TREE_SIZE_MAX,
 };
 pub use tree::{StoredHashes, Tree, ENTRY_BYTES_MAX};
+pub use tile::{
+    encode_entry_bundle, parse_entry_bundle, parse_entry_bundle_for, parse_hash_tile, read_tile,
+    tiles_between, TileId, TileKind, TILE_HEIGHT, TILE_LEVEL_MAX, TILE_PATH_BYTES_MAX, TILE_WIDTH,
+};
