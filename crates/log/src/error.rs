@@ -47,6 +47,56 @@ pub enum Error {
     BundleTruncated,
     #[error("entry bundle has {count} entries, not what its tile allows (1..=256, its width)")]
     BundleEntryCount { count: usize },
+
+    // Signed notes and keys.
+    #[error("note of {length} bytes exceeds NOTE_BYTES_MAX")]
+    NoteTooLarge { length: usize },
+    #[error("note is not valid UTF-8")]
+    NoteNotUtf8,
+    #[error("note holds an ASCII control character other than newline")]
+    NoteControlCharacter,
+    #[error("note text must end with a newline")]
+    NoteTextEnd,
+    #[error("note has no blank line followed by signature lines")]
+    NoteNoSignatures,
+    #[error("note's signature block does not end with a newline")]
+    NoteUnterminated,
+    #[error("note signature line is not '\u{2014} <name> <base64 key ID and signature>'")]
+    NoteSignatureLine,
+    #[error("note has more than NOTE_SIGNATURES_MAX signatures")]
+    NoteTooManySignatures,
+    #[error("no signature by a known key")]
+    NoteUnverified,
+    #[error("signature by known key {name} does not verify")]
+    SignatureInvalid { name: String },
+    #[error("key name is empty or holds a space or '+'")]
+    KeyName,
+    #[error("signature type 0x{byte:02x} is not supported here")]
+    KeyType { byte: u8 },
+    #[error("public key is not a valid Ed25519 point")]
+    KeyPoint,
+    #[error("verifier key is not name+<8 hex digits>+<base64 of type byte and 32-byte key>")]
+    VerifierKeyFormat,
+    #[error("verifier key's ID does not match its name and public key")]
+    VerifierKeyId,
+    #[error("two different known keys share name {name} and key ID")]
+    VerifierAmbiguous { name: String },
+
+    // Checkpoints, cosignatures, equivocation.
+    #[error("checkpoint needs at least three non-empty newline-terminated lines")]
+    CheckpointLine,
+    #[error("checkpoint size is not decimal without leading zeros")]
+    CheckpointSize,
+    #[error("checkpoint root is not base64 of a 32-byte hash")]
+    CheckpointRoot,
+    #[error("checkpoint origin is not the expected one")]
+    CheckpointOrigin,
+    #[error("cosignature timestamp exceeds 2^63 - 1")]
+    CosignatureTimestamp,
+    #[error("checkpoints have different sizes ({first} and {second}): not an equivocation")]
+    EquivocationSizes { first: u64, second: u64 },
+    #[error("checkpoints have the same root: not an equivocation")]
+    EquivocationSameRoot,
 }
 
 impl Error {
@@ -72,6 +122,29 @@ impl Error {
             Error::TileDataLength { .. } => "tile_data_length",
             Error::BundleTruncated => "bundle_truncated",
             Error::BundleEntryCount { .. } => "bundle_entry_count",
+            Error::NoteTooLarge { .. } => "note_too_large",
+            Error::NoteNotUtf8 => "note_not_utf8",
+            Error::NoteControlCharacter => "note_control_character",
+            Error::NoteTextEnd => "note_text_end",
+            Error::NoteNoSignatures => "note_no_signatures",
+            Error::NoteUnterminated => "note_unterminated",
+            Error::NoteSignatureLine => "note_signature_line",
+            Error::NoteTooManySignatures => "note_too_many_signatures",
+            Error::NoteUnverified => "note_unverified",
+            Error::SignatureInvalid { .. } => "signature_invalid",
+            Error::KeyName => "key_name",
+            Error::KeyType { .. } => "key_type",
+            Error::KeyPoint => "key_point",
+            Error::VerifierKeyFormat => "verifier_key_format",
+            Error::VerifierKeyId => "verifier_key_id",
+            Error::VerifierAmbiguous { .. } => "verifier_ambiguous",
+            Error::CheckpointLine => "checkpoint_line",
+            Error::CheckpointSize => "checkpoint_size",
+            Error::CheckpointRoot => "checkpoint_root",
+            Error::CheckpointOrigin => "checkpoint_origin",
+            Error::CosignatureTimestamp => "cosignature_timestamp",
+            Error::EquivocationSizes { .. } => "equivocation_sizes",
+            Error::EquivocationSameRoot => "equivocation_same_root",
         }
     }
 }

@@ -104,14 +104,20 @@ mod tests {
         let mut joined = vec![1u8];
         joined.extend_from_slice(&a.0);
         joined.extend_from_slice(&b.0);
-        assert_eq!(node_hash(&a, &b).0, <[u8; 32]>::from(Sha256::digest(&joined)));
+        assert_eq!(
+            node_hash(&a, &b).0,
+            <[u8; 32]>::from(Sha256::digest(&joined))
+        );
         assert_ne!(node_hash(&a, &b), node_hash(&b, &a));
     }
 
     #[test]
     fn base64_round_trip_and_refusals() {
         let h = leaf_hash(b"hello world");
-        assert_eq!(h.to_base64(), "TszzRgjTG6xce+z2AG31kAXYKBgQVtCSCE40HmuwBb0=");
+        assert_eq!(
+            h.to_base64(),
+            "TszzRgjTG6xce+z2AG31kAXYKBgQVtCSCE40HmuwBb0="
+        );
         assert_eq!(Hash::from_base64(&h.to_base64()).unwrap(), h);
         assert_eq!(Hash::from_base64("AAAA").unwrap_err().code(), "hash_base64");
         // Non-canonical trailing bits are refused so that one hash has one encoding.

@@ -151,7 +151,11 @@ impl<S: std::hash::BuildHasher> HashReader for HashMap<u64, Hash, S> {
     fn read_hashes(&self, indexes: &[u64]) -> Result<Vec<Hash>, Error> {
         indexes
             .iter()
-            .map(|&index| self.get(&index).copied().ok_or(Error::HashMissing { index }))
+            .map(|&index| {
+                self.get(&index)
+                    .copied()
+                    .ok_or(Error::HashMissing { index })
+            })
             .collect()
     }
 }
@@ -160,7 +164,11 @@ impl HashReader for BTreeMap<u64, Hash> {
     fn read_hashes(&self, indexes: &[u64]) -> Result<Vec<Hash>, Error> {
         indexes
             .iter()
-            .map(|&index| self.get(&index).copied().ok_or(Error::HashMissing { index }))
+            .map(|&index| {
+                self.get(&index)
+                    .copied()
+                    .ok_or(Error::HashMissing { index })
+            })
             .collect()
     }
 }
@@ -228,7 +236,10 @@ mod tests {
     #[test]
     fn readers_report_missing_hashes() {
         let hashes = vec![Hash([1; 32]), Hash([2; 32])];
-        assert_eq!(hashes.read_hashes(&[1, 0]).unwrap(), vec![Hash([2; 32]), Hash([1; 32])]);
+        assert_eq!(
+            hashes.read_hashes(&[1, 0]).unwrap(),
+            vec![Hash([2; 32]), Hash([1; 32])]
+        );
         assert_eq!(
             hashes.read_hashes(&[2]).unwrap_err(),
             Error::HashMissing { index: 2 }

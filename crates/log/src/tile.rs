@@ -318,7 +318,9 @@ pub fn parse_hash_tile(tile: &TileId, data: &[u8]) -> Result<Vec<Hash>, Error> {
             got: data.len(),
         });
     }
-    data.chunks_exact(HASH_BYTES).map(Hash::from_slice).collect()
+    data.chunks_exact(HASH_BYTES)
+        .map(Hash::from_slice)
+        .collect()
 }
 
 /// Encodes an entry bundle: each entry as a big-endian u16 length and its bytes.
@@ -355,7 +357,9 @@ pub fn parse_entry_bundle(data: &[u8]) -> Result<Vec<&[u8]>, Error> {
                 count: entries.len() + 1,
             });
         }
-        let (length, tail) = rest.split_first_chunk::<2>().ok_or(Error::BundleTruncated)?;
+        let (length, tail) = rest
+            .split_first_chunk::<2>()
+            .ok_or(Error::BundleTruncated)?;
         let length = usize::from(u16::from_be_bytes(*length));
         debug_assert!(length <= ENTRY_BYTES_MAX);
         if tail.len() < length {
@@ -397,11 +401,20 @@ mod tests {
 
     #[test]
     fn paths_follow_the_spec_examples() {
-        check_path(TileId::hashes(0, 1_234_067, 256).unwrap(), "tile/0/x001/x234/067");
-        check_path(TileId::hashes(4, 1_234_067, 1).unwrap(), "tile/4/x001/x234/067.p/1");
+        check_path(
+            TileId::hashes(0, 1_234_067, 256).unwrap(),
+            "tile/0/x001/x234/067",
+        );
+        check_path(
+            TileId::hashes(4, 1_234_067, 1).unwrap(),
+            "tile/4/x001/x234/067.p/1",
+        );
         check_path(TileId::hashes(63, 0, 255).unwrap(), "tile/63/000.p/255");
         check_path(TileId::entries(5, 256).unwrap(), "tile/entries/005");
-        check_path(TileId::entries(1000, 7).unwrap(), "tile/entries/x001/000.p/7");
+        check_path(
+            TileId::entries(1000, 7).unwrap(),
+            "tile/entries/x001/000.p/7",
+        );
         check_path(
             TileId::entries(u64::MAX, 256).unwrap(),
             "tile/entries/x018/x446/x744/x073/x709/x551/615",
@@ -448,7 +461,10 @@ mod tests {
         assert_eq!(level0.iter().filter(|t| !t.is_partial()).count(), 273);
         assert_eq!(level0.last().unwrap().width(), 112);
         let level1 = of(TileKind::Hashes { level: 1 });
-        assert_eq!(level1.iter().map(TileId::width).collect::<Vec<_>>(), [256, 17]);
+        assert_eq!(
+            level1.iter().map(TileId::width).collect::<Vec<_>>(),
+            [256, 17]
+        );
         let level2 = of(TileKind::Hashes { level: 2 });
         assert_eq!(level2.iter().map(TileId::width).collect::<Vec<_>>(), [1]);
         assert_eq!(of(TileKind::Entries).len(), 274);
@@ -500,13 +516,19 @@ mod tests {
         }
         assert_eq!(roots[1], layer[0]);
         let missing = TileId::hashes(0, 3, 6).unwrap();
-        assert_eq!(read_tile(&missing, &stored).unwrap_err().code(), "hash_missing");
+        assert_eq!(
+            read_tile(&missing, &stored).unwrap_err().code(),
+            "hash_missing"
+        );
         assert_eq!(
             parse_hash_tile(&tile, &[0; 31]).unwrap_err().code(),
             "tile_data_length"
         );
         let entries = TileId::entries(0, 1).unwrap();
-        assert_eq!(read_tile(&entries, &stored).unwrap_err().code(), "tile_kind_mismatch");
+        assert_eq!(
+            read_tile(&entries, &stored).unwrap_err().code(),
+            "tile_kind_mismatch"
+        );
     }
 
     #[test]
@@ -519,8 +541,14 @@ mod tests {
         assert_eq!(parse_entry_bundle_for(&tile, &data).unwrap(), entries);
         let wrong = TileId::entries(0, 4).unwrap();
         assert!(parse_entry_bundle_for(&wrong, &data).is_err());
-        assert_eq!(parse_entry_bundle(&data[..data.len() - 1]).unwrap_err(), Error::BundleTruncated);
-        assert_eq!(parse_entry_bundle(&[0]).unwrap_err(), Error::BundleTruncated);
+        assert_eq!(
+            parse_entry_bundle(&data[..data.len() - 1]).unwrap_err(),
+            Error::BundleTruncated
+        );
+        assert_eq!(
+            parse_entry_bundle(&[0]).unwrap_err(),
+            Error::BundleTruncated
+        );
         assert!(parse_entry_bundle(&[]).is_err());
         assert!(encode_entry_bundle(std::iter::empty()).is_err());
         let too_many = vec![0u8; 2 * 257];
@@ -532,9 +560,18 @@ mod tests {
 
     #[test]
     fn entry_bundle_for_a_leaf() {
-        assert_eq!(TileId::entries_containing(0, 1).unwrap().path(), "tile/entries/000.p/1");
-        assert_eq!(TileId::entries_containing(300, 1000).unwrap().path(), "tile/entries/001");
-        assert_eq!(TileId::entries_containing(999, 1000).unwrap().path(), "tile/entries/003.p/232");
+        assert_eq!(
+            TileId::entries_containing(0, 1).unwrap().path(),
+            "tile/entries/000.p/1"
+        );
+        assert_eq!(
+            TileId::entries_containing(300, 1000).unwrap().path(),
+            "tile/entries/001"
+        );
+        assert_eq!(
+            TileId::entries_containing(999, 1000).unwrap().path(),
+            "tile/entries/003.p/232"
+        );
         assert!(TileId::entries_containing(5, 5).is_err());
     }
 }

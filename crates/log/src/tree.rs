@@ -72,7 +72,9 @@ impl Tree {
     /// roots of the subtrees it completes). Returns the entry's leaf index.
     pub fn append(&mut self, entry: &[u8], stored: &mut Vec<Hash>) -> Result<u64, Error> {
         if entry.len() > ENTRY_BYTES_MAX {
-            return Err(Error::EntryTooLarge { length: entry.len() });
+            return Err(Error::EntryTooLarge {
+                length: entry.len(),
+            });
         }
         self.append_leaf_hash(leaf_hash(entry), stored)
     }
