@@ -214,6 +214,20 @@ impl Rules {
         Ok(rules)
     }
 
+    /// Parses and validates rules from their canonical JSON (as carried in the log).
+    pub fn from_json_str(text: &str) -> Result<Rules, RulesError> {
+        let mut deserializer = serde_json::Deserializer::from_str(text);
+        let rules: Rules =
+            serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
+                RulesError::Parse {
+                    field: error.path().to_string(),
+                    message: error.inner().to_string(),
+                }
+            })?;
+        rules.validate()?;
+        Ok(rules)
+    }
+
     /// Checks the laws between parameters that types alone cannot state.
     pub fn validate(&self) -> Result<(), RulesError> {
         if self.schema_version != SCHEMA_VERSION {

@@ -14,7 +14,9 @@ pub const MICROS_PER_DAY: i64 = 86_400 * 1_000_000;
 pub struct Timestamp(pub i64);
 
 /// A trading day: days since 1970-01-01 (UTC).
-#[derive(Copy, Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Copy, Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+)]
 #[serde(transparent)]
 pub struct TradingDay(pub i32);
 

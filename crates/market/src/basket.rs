@@ -10,7 +10,7 @@ use assay_core::{Category, Rules};
 use serde::{Deserialize, Deserializer, Serialize};
 
 /// An ISO 3166-1 alpha-2 country code, the coarsest useful region.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Region([u8; 2]);
 
 impl Region {
@@ -24,6 +24,12 @@ impl Region {
     pub fn as_str(&self) -> &str {
         // Both bytes are ASCII uppercase letters, checked in `parse`.
         std::str::from_utf8(&self.0).expect("region bytes are ASCII")
+    }
+}
+
+impl Serialize for Region {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
     }
 }
 

@@ -5,9 +5,10 @@
 //! moves spot more than a small one, as volume does on any exchange.
 
 use assay_core::{Micros, MoneyError};
+use serde::{Deserialize, Serialize};
 
 /// The clearings of one trading day in one category, accumulated for the close.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DayTrades {
     /// Σ unit price × units, in micro-USD.
     value_micros: u128,

@@ -1,0 +1,242 @@
+//! `apply(&mut State, &Input) -> Outcome`: the engine's one entry point.
+//!
+//! Every handler checks everything that can refuse the input before it changes anything, so a
+//! refusal leaves the state exactly as it was (tested: state hash before = after). The
+//! arithmetic after the checks cannot overflow: all money in the system comes from recorded
+//! deposits, whose running total is checked to fit in u64 (`FundBuyer`), and every later sum is
+//! a sum of parts of it. Multiplications by unit counts are checked before acceptance.
+
+mod baskets;
+mod days;
+mod enforcement;
+mod money;
+mod registry;
+
+pub use money::payout_leaf;
+
+use crate::command::{signed_message, Command, Input};
+use crate::{Event, Refusal, State};
+use assay_core::{BuyerId, MemberId, PublicKey, Timestamp};
+use ed25519_dalek::{Signature, Verifier};
+
+/// Events of an accepted input, or why it was refused.
+pub type Outcome = Result<Vec<Event>, Refusal>;
+
+/// Applies one input, checking its signature.
+pub fn apply(state: &mut State, input: &Input) -> Outcome {
+    verify_signature(input)?;
+    apply_verified(state, input)
+}
+
+/// Applies one input whose signature the caller already checked (see [`verify_signatures`]).
+pub fn apply_verified(state: &mut State, input: &Input) -> Outcome {
+    let envelope = &input.envelope;
+    if envelope.signature.is_none() {
+        return Err(Refusal::Unsigned);
+    }
+    let expected = state.sequences.get(&envelope.signer).copied().unwrap_or(0);
+    if envelope.sequence < expected {
+        return Err(Refusal::SequenceReplayed {
+            expected,
+            got: envelope.sequence,
+        });
+    }
+    if envelope.sequence > expected {
+        return Err(Refusal::SequenceGap {
+            expected,
+            got: envelope.sequence,
+        });
+    }
+    if state.now.is_some_and(|now| input.timestamp < now) {
+        return Err(Refusal::ClockBackwards);
+    }
+    check_phase(state, &envelope.command, input.timestamp)?;
+
+    let context = Context {
+        signer: envelope.signer,
+        now: input.timestamp,
+    };
+    let events = dispatch(state, &context, &envelope.command)?;
+
+    state.sequences.insert(envelope.signer, expected + 1);
+    state.now = Some(input.timestamp);
+    Ok(events)
+}
+
+/// Checks the signature of one input.
+pub fn verify_signature(input: &Input) -> Result<(), Refusal> {
+    let envelope = &input.envelope;
+    let signature = envelope.signature.ok_or(Refusal::Unsigned)?;
+    let message = signed_message(&envelope.signer, envelope.sequence, &envelope.command);
+    envelope
+        .signer
+        .verifying_key()
+        .verify(&message, &Signature::from_bytes(&signature.0))
+        .map_err(|_| Refusal::BadSignature)
+}
+
+/// Checks many signatures at once with Ed25519 batch verification; on a batch failure, falls
+/// back to one-by-one to name the bad ones. Returns one result per input.
+pub fn verify_signatures(inputs: &[Input]) -> Vec<Result<(), Refusal>> {
+    let mut messages = Vec::with_capacity(inputs.len());
+    let mut signatures = Vec::with_capacity(inputs.len());
+    let mut keys = Vec::with_capacity(inputs.len());
+    for input in inputs {
+        let envelope = &input.envelope;
+        let Some(signature) = envelope.signature else {
+            return inputs.iter().map(verify_signature).collect();
+        };
+        messages.push(signed_message(
+            &envelope.signer,
+            envelope.sequence,
+            &envelope.command,
+        ));
+        signatures.push(Signature::from_bytes(&signature.0));
+        keys.push(envelope.signer.verifying_key());
+    }
+    let message_refs: Vec<&[u8]> = messages.iter().map(Vec::as_slice).collect();
+    match ed25519_dalek::verify_batch(&message_refs, &signatures, &keys) {
+        Ok(()) => vec![Ok(()); inputs.len()],
+        Err(_) => inputs.iter().map(verify_signature).collect(),
+    }
+}
+
+/// Who signed, and when the sequencer stamped it.
+pub(crate) struct Context {
+    pub signer: PublicKey,
+    pub now: Timestamp,
+}
+
+/// Genesis first; a due monthly run before anything else; no input of a later trading day
+/// until the open day is closed.
+fn check_phase(state: &State, command: &Command, now: Timestamp) -> Result<(), Refusal> {
+    let is_genesis = matches!(command, Command::Genesis { .. });
+    match (&state.exchange, is_genesis) {
+        (None, false) => return Err(Refusal::NoGenesis),
+        (Some(_), true) => return Err(Refusal::GenesisRepeated),
+        (None, true) => return Ok(()),
+        (Some(_), false) => {}
+    }
+    let is_run = matches!(command, Command::RunMonthlyDistribution { .. });
+    if state.run_pending.is_some() && !is_run {
+        return Err(Refusal::RunPending);
+    }
+    let closes_day = matches!(command, Command::CloseTradingDay { .. });
+    if !closes_day && !is_run && now.trading_day() > state.open_day {
+        return Err(Refusal::DayNotClosed {
+            open: state.open_day,
+        });
+    }
+    Ok(())
+}
+
+fn dispatch(state: &mut State, context: &Context, command: &Command) -> Outcome {
+    match command {
+        Command::Genesis { rules_json } => registry::genesis(state, context, rules_json),
+        Command::RegisterFoundingMember {
+            member_key,
+            device_key,
+            payout,
+        } => registry::register_founding_member(state, context, member_key, device_key, payout),
+        Command::RegisterMember { device_key, payout } => {
+            registry::register_member(state, context, device_key, payout)
+        }
+        Command::RegisterBuyer => registry::register_buyer(state, context),
+        Command::FundBuyer {
+            buyer,
+            amount,
+            deposit_reference,
+        } => registry::fund_buyer(state, context, *buyer, *amount, deposit_reference),
+        Command::PostBasket { spec } => baskets::post(state, context, spec),
+        Command::Offer {
+            basket,
+            reserve_unit_price,
+            profile_tag,
+            attestation,
+        } => baskets::offer(
+            state,
+            context,
+            *basket,
+            *reserve_unit_price,
+            *profile_tag,
+            attestation,
+        ),
+        Command::Bid { basket, unit_price } => baskets::bid(state, context, *basket, *unit_price),
+        Command::CloseBasket { basket } => {
+            exchange_only(state, context)?;
+            baskets::open_basket(state, *basket)?;
+            baskets::close(state, *basket)
+        }
+        Command::Receipt {
+            grant,
+            delivery_hash,
+        } => baskets::receipt(state, context, *grant, delivery_hash),
+        Command::CloseTradingDay { day } => days::close_trading_day(state, context, *day),
+        Command::RecordOperatingCost {
+            amount,
+            invoice_hash,
+        } => money::record_operating_cost(state, context, *amount, invoice_hash),
+        Command::OffTake {
+            member,
+            category,
+            months,
+            value,
+            member_consent,
+        } => money::off_take(
+            state,
+            context,
+            *member,
+            *category,
+            *months,
+            *value,
+            member_consent,
+        ),
+        Command::RequestMidMonthPayout => money::mid_month_payout(state, context),
+        Command::RunMonthlyDistribution { month } => money::run_month(state, context, *month),
+        Command::Ban {
+            party,
+            evidence_hash,
+        } => enforcement::ban(state, context, *party, evidence_hash),
+        Command::AdoptRules {
+            rules_json,
+            proposal,
+        } => enforcement::adopt_rules(rules_json, *proposal),
+    }
+}
+
+pub(crate) fn exchange_only(state: &State, context: &Context) -> Result<(), Refusal> {
+    match &state.exchange {
+        Some(exchange) if exchange.key == context.signer => Ok(()),
+        _ => Err(Refusal::NotExchange),
+    }
+}
+
+/// The signer as a member in good standing.
+pub(crate) fn signing_member(state: &State, context: &Context) -> Result<MemberId, Refusal> {
+    let id = *state
+        .member_by_key
+        .get(&context.signer)
+        .ok_or(Refusal::NotMember)?;
+    if state.members[id.0 as usize].banned {
+        return Err(Refusal::Banned);
+    }
+    Ok(id)
+}
+
+/// The signer as a buyer in good standing.
+pub(crate) fn signing_buyer(state: &State, context: &Context) -> Result<BuyerId, Refusal> {
+    let id = *state
+        .buyer_by_key
+        .get(&context.signer)
+        .ok_or(Refusal::NotBuyer)?;
+    if state.buyers[id.0 as usize].banned {
+        return Err(Refusal::Banned);
+    }
+    Ok(id)
+}
+
+/// Money arithmetic after all checks passed. It cannot overflow (see the module docs); if it
+/// ever did, that is a bug, and the panic says which invariant broke.
+pub(crate) fn bounded<T>(result: Result<T, assay_core::MoneyError>) -> T {
+    result.expect("money is bounded by recorded deposits, whose total fits in u64")
+}

@@ -1,0 +1,215 @@
+//! Commands and their signed envelopes (SPEC §1: every state-changing request is signed).
+//!
+//! The signed message is `assay/command/v1\n` followed by the postcard encoding of
+//! (signer, sequence, command). postcard is deterministic for these types (no maps, no floats),
+//! so the bytes an auditor re-encodes from a parsed entry are the bytes that were signed.
+
+use assay_core::{BasketId, BuyerId, Category, MemberId, Micros, Month, PublicKey, TradingDay};
+use assay_market::BasketSpec;
+use ed25519_dalek::{Signer, SigningKey};
+use serde::{Deserialize, Serialize};
+
+const COMMAND_DOMAIN: &[u8] = b"assay/command/v1\n";
+const ATTESTATION_DOMAIN: &[u8] = b"assay/eligibility/v1\n";
+const CONSENT_DOMAIN: &[u8] = b"assay/offtake-consent/v1\n";
+
+/// A SHA-256 digest carried in a command (invoice, delivery, deposit, evidence).
+pub type Digest = [u8; 32];
+
+/// An Ed25519 signature as bytes; serde handles `[u8; 64]` as a tuple, so wrap it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Signature(#[serde(with = "sig_bytes")] pub [u8; 64]);
+
+mod sig_bytes {
+    use serde::{de::Error, Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(bytes: &[u8; 64], serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_bytes(bytes)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<[u8; 64], D::Error> {
+        let bytes: &[u8] = <&[u8]>::deserialize(deserializer)?;
+        bytes
+            .try_into()
+            .map_err(|_| D::Error::invalid_length(bytes.len(), &"64 bytes"))
+    }
+}
+
+/// The payout rail a member chose (D4) and a commitment to the destination details, which live
+/// only in the exchange's private, encrypted table (issue 9).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Rail {
+    Ach,
+    Usdc,
+    Prepaid,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PayoutChoice {
+    pub rail: Rail,
+    pub destination_commitment: Digest,
+}
+
+/// A party that can be banned (E1, E2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Party {
+    Member(MemberId),
+    Buyer(BuyerId),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Command {
+    /// The first entry: the rules in force, as their canonical JSON (whose SHA-256 is the rules
+    /// hash), and the exchange's key (the signer).
+    Genesis {
+        rules_json: String,
+    },
+    /// Exchange-signed invitation into the founding cohort (D7).
+    RegisterFoundingMember {
+        member_key: PublicKey,
+        device_key: PublicKey,
+        payout: PayoutChoice,
+    },
+    /// A public member registers with their own key (signer).
+    RegisterMember {
+        device_key: PublicKey,
+        payout: PayoutChoice,
+    },
+    RegisterBuyer,
+    /// Exchange records a buyer's deposit; buyers pay from prepaid balances only.
+    FundBuyer {
+        buyer: BuyerId,
+        amount: Micros,
+        deposit_reference: Digest,
+    },
+    PostBasket {
+        spec: BasketSpec,
+    },
+    /// A member's wallet offers for a basket (M11, M12). `attestation` is the device key's
+    /// signature over [`eligibility_message`]; `profile_tag` is the wallet's per-basket salted
+    /// tag of the member's coarse profile class (M14).
+    Offer {
+        basket: BasketId,
+        reserve_unit_price: Micros,
+        profile_tag: u64,
+        attestation: Signature,
+    },
+    Bid {
+        basket: BasketId,
+        unit_price: Micros,
+    },
+    /// Exchange closes a basket within its trading day (M7, M13, M15).
+    CloseBasket {
+        basket: BasketId,
+    },
+    /// The buyer acknowledges delivery of a grant's data by its hash (M15).
+    Receipt {
+        grant: u64,
+        delivery_hash: Digest,
+    },
+    /// Exchange closes the open trading day at 00:00 UTC (M2–M4, M10).
+    CloseTradingDay {
+        day: TradingDay,
+    },
+    RecordOperatingCost {
+        amount: Micros,
+        invoice_hash: Digest,
+    },
+    /// A buyer certifies an exclusive off-take agreement with a member (M16); `member_consent`
+    /// is the member's signature over [`offtake_consent_message`].
+    OffTake {
+        member: MemberId,
+        category: Category,
+        months: u32,
+        value: Micros,
+        member_consent: Signature,
+    },
+    /// A member asks to be paid now, for a fee returned at the next run (D5).
+    RequestMidMonthPayout,
+    /// Exchange runs the month's distribution (D2–D8).
+    RunMonthlyDistribution {
+        month: Month,
+    },
+    /// Exchange records a finding that bans a party for life (E1, E2, E4).
+    Ban {
+        party: Party,
+        evidence_hash: Digest,
+    },
+    /// A change of rule parameters (G6): only with a passed member vote.
+    AdoptRules {
+        rules_json: String,
+        proposal: u64,
+    },
+}
+
+/// A command with its signer, per-key sequence number and signature.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Envelope {
+    pub signer: PublicKey,
+    /// Must equal the signer's next sequence number: replays and reorders are refused.
+    pub sequence: u64,
+    pub command: Command,
+    /// `None` is an unsigned request, always refused.
+    pub signature: Option<Signature>,
+}
+
+/// What the sequencer feeds the engine: an envelope and the time it stamped.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Input {
+    pub envelope: Envelope,
+    pub timestamp: assay_core::Timestamp,
+}
+
+/// The bytes a command's signature covers.
+pub fn signed_message(signer: &PublicKey, sequence: u64, command: &Command) -> Vec<u8> {
+    let mut message = COMMAND_DOMAIN.to_vec();
+    // postcard cannot fail on these types: they hold no maps of unknown length or floats.
+    let body =
+        postcard::to_allocvec(&(signer, sequence, command)).expect("commands encode with postcard");
+    message.extend_from_slice(&body);
+    message
+}
+
+/// The bytes a device's eligibility attestation covers (M11).
+pub fn eligibility_message(basket: BasketId, member_key: &PublicKey, reserve: Micros) -> Vec<u8> {
+    let mut message = ATTESTATION_DOMAIN.to_vec();
+    message.extend_from_slice(&basket.0.to_be_bytes());
+    message.extend_from_slice(member_key.as_bytes());
+    message.extend_from_slice(&reserve.get().to_be_bytes());
+    message
+}
+
+/// The bytes a member's off-take consent covers (M16).
+pub fn offtake_consent_message(
+    buyer_key: &PublicKey,
+    category: Category,
+    months: u32,
+    value: Micros,
+) -> Vec<u8> {
+    let mut message = CONSENT_DOMAIN.to_vec();
+    message.extend_from_slice(buyer_key.as_bytes());
+    message.extend_from_slice(category.as_str().as_bytes());
+    message.push(b'\n');
+    message.extend_from_slice(&months.to_be_bytes());
+    message.extend_from_slice(&value.get().to_be_bytes());
+    message
+}
+
+impl Envelope {
+    /// Signs `command` as `key` with `sequence` (for wallets, buyers' SDKs, tests, the simulator).
+    pub fn sign(key: &SigningKey, sequence: u64, command: Command) -> Envelope {
+        let signer = PublicKey::from(key.verifying_key());
+        let signature = key.sign(&signed_message(&signer, sequence, &command));
+        Envelope {
+            signer,
+            sequence,
+            command,
+            signature: Some(Signature(signature.to_bytes())),
+        }
+    }
+}
+
+/// Signs arbitrary bytes (attestations, consents).
+pub fn sign_bytes(key: &SigningKey, message: &[u8]) -> Signature {
+    Signature(key.sign(message).to_bytes())
+}

@@ -1,0 +1,32 @@
+//! The exchange as a deterministic state machine (SPEC M5–M16, D1–D9, L3).
+//!
+//! `apply(&mut State, &Input) -> Outcome`: a signed command stamped by the sequencer goes in;
+//! events, or a refusal with a stable code, come out. A refusal changes nothing. [`replay`]
+//! rebuilds the state from log entries; [`State::hash`] is equal on every machine that
+//! replayed the same log.
+//!
+//! Invariant: no I/O, no clock, no randomness. Time is the sequencer's stamp on each input;
+//! the selection lottery's seed is a hash of the members' own attestations.
+//!
+//! | command | handler |
+//! |---|---|
+//! | genesis, registration, deposits | `apply/registry.rs` |
+//! | post basket, offer, bid, close basket, receipt | `apply/baskets.rs` |
+//! | trading-day close | `apply/days.rs` |
+//! | operating cost, off-take, mid-month payout, monthly run | `apply/money.rs` |
+//! | ban, rule change | `apply/enforcement.rs` |
+
+mod apply;
+pub mod command;
+mod entry;
+mod event;
+mod refusal;
+mod state;
+
+pub use apply::payout_leaf;
+pub use apply::{apply, apply_verified, verify_signature, verify_signatures, Outcome};
+pub use command::{Command, Envelope, Input, Party, PayoutChoice, Rail, Signature};
+pub use entry::{events_digest, execute, replay, replay_one, LogEntry, ReplayError, ENTRY_VERSION};
+pub use event::{Event, MemberShare};
+pub use refusal::Refusal;
+pub use state::{Basket, Buyer, CategoryMarket, Grant, Member, State};
