@@ -1,5 +1,11 @@
 //! Rule M2: spot is the volume-weighted average of the last trading day's clearing unit prices.
 //!
+//! Every clearing price is at or above spot (the anchor pays spot, bids pay a premium), so
+//! clearings alone could only push spot up. Demand that fails to show must move it too: a slot
+//! that a basket opened for bidding and no bid wanted at its minimum is marked at the floor, the
+//! lowest price the market could have asked. Spot then falls when slots go unsold, rises when
+//! bids compete, and the circuit breaker (M4) catches a spike that collapses.
+//!
 //! A unit is one member-day of data in the category: a slot of 100 members over a 30-day window
 //! is 3,000 units, and its price is unit price × 3,000. Weighting by units means a large basket
 //! moves spot more than a small one, as volume does on any exchange.
@@ -20,6 +26,11 @@ impl DayTrades {
     pub fn record(&mut self, unit_price: Micros, units: u64) {
         self.value_micros += u128::from(unit_price.get()) * u128::from(units);
         self.units += u128::from(units);
+    }
+
+    /// Marks `units` of unsold slots at `floor` (see the module docs).
+    pub fn record_unsold(&mut self, floor: Micros, units: u64) {
+        self.record(floor, units);
     }
 
     pub fn is_empty(&self) -> bool {

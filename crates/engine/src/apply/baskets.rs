@@ -218,6 +218,10 @@ enum ClosePlan {
         released: u8,
         seed: Digest,
         sales: Vec<PlannedSale>,
+        /// Slots the buyer opened that no bid wanted at their minimum, and the floor that
+        /// marks them for spot (M2).
+        unsold: u8,
+        floor: Micros,
     },
 }
 
@@ -238,7 +242,7 @@ pub(super) fn close(state: &mut State, basket_id: BasketId) -> Outcome {
         .remove(&basket_id)
         .expect("caller checked the basket is open");
     release_holds(state, &basket);
-    let (demanded, released, seed, sales) = match plan {
+    let (demanded, released, seed, sales, unsold, floor) = match plan {
         ClosePlan::Unfillable { needed, offered } => {
             return Ok(vec![Event::BasketUnfillable {
                 basket: basket_id,
@@ -252,7 +256,9 @@ pub(super) fn close(state: &mut State, basket_id: BasketId) -> Outcome {
             released,
             seed,
             sales,
-        } => (demanded, released, seed, sales),
+            unsold,
+            floor,
+        } => (demanded, released, seed, sales, unsold, floor),
     };
     let rules = state.rules().expect("baskets exist only after genesis");
     let window = rules.selection.recent_sales_window_days;
@@ -302,9 +308,10 @@ pub(super) fn close(state: &mut State, basket_id: BasketId) -> Outcome {
             members: sale.shares,
         });
     }
-    state.markets[category]
-        .supply
-        .record_clearing(demanded, sold, &supply_rules);
+    let market = &mut state.markets[category];
+    // Units per slot ≤ members_per_slot_max × window_days_max, both u32: the product fits.
+    market.today.record_unsold(floor, units * u64::from(unsold));
+    market.supply.record_clearing(demanded, sold, &supply_rules);
     events.push(Event::BasketClosed {
         basket: basket_id,
         demanded,
@@ -343,6 +350,18 @@ fn plan_close(state: &State, basket_id: BasketId) -> Result<ClosePlan, Refusal> 
     ) else {
         return Ok(ClosePlan::Canceled);
     };
+    // What the bids would have bought with every asked slot open: the rest found no buyer at
+    // its minimum, and marks spot down at the floor (M2).
+    let wanted = clear(
+        spot,
+        floor,
+        frozen,
+        rules,
+        basket.buyer,
+        &basket.bids,
+        spec.slots,
+    )?;
+    let unsold = spec.slots.saturating_sub(wanted.sales.len() as u8);
 
     // Selection (M13): fewest recent sales first, then the seeded lottery.
     let since = recent_since(state.open_day, rules.selection.recent_sales_window_days);
@@ -412,6 +431,8 @@ fn plan_close(state: &State, basket_id: BasketId) -> Result<ClosePlan, Refusal> 
         released,
         seed,
         sales,
+        unsold,
+        floor,
     })
 }
 

@@ -1,0 +1,230 @@
+//! A small driver for engine tests: keys from seeds, sequence numbers from the state, a clock
+//! that only moves forward, and every accepted entry kept for replay.
+#![allow(dead_code)] // Each test file uses a different part of the driver.
+
+use assay_core::{BasketId, BuyerId, Category, MemberId, Micros, Rules, Timestamp, TradingDay};
+use assay_engine::command::{eligibility_message, sign_bytes};
+use assay_engine::{
+    execute, Command, Envelope, Event, Input, Outcome, PayoutChoice, Rail, Refusal, State,
+};
+use assay_market::{BasketSpec, ProfileFilter};
+use ed25519_dalek::SigningKey;
+use sha2::{Digest, Sha256};
+
+pub fn default_rules() -> Rules {
+    Rules::from_toml_str(include_str!("../../../../rules/default.toml")).unwrap()
+}
+
+pub fn key(seed: u64) -> SigningKey {
+    SigningKey::from_bytes(&Sha256::digest(seed.to_be_bytes()).into())
+}
+
+/// 2026-01-01 (a Thursday), the first day of the test markets.
+pub const FIRST_DAY: TradingDay = TradingDay(20_454);
+
+pub struct Person {
+    pub key: SigningKey,
+    pub device: SigningKey,
+    pub id: u64,
+}
+
+pub struct Harness {
+    pub state: State,
+    pub entries: Vec<Vec<u8>>,
+    pub now: Timestamp,
+    pub exchange: SigningKey,
+    pub events: Vec<Event>,
+}
+
+impl Harness {
+    pub fn new(rules: &Rules) -> Harness {
+        Harness::starting(rules, FIRST_DAY)
+    }
+
+    /// A market whose genesis is on `day`.
+    pub fn starting(rules: &Rules, day: TradingDay) -> Harness {
+        let mut harness = Harness {
+            state: State::new(),
+            entries: Vec::new(),
+            now: Timestamp(day.start().0 + 1_000_000),
+            exchange: key(0),
+            events: Vec::new(),
+        };
+        let exchange = harness.exchange.clone();
+        harness
+            .submit(
+                &exchange,
+                Command::Genesis {
+                    rules_json: rules.canonical_json(),
+                },
+            )
+            .unwrap();
+        harness
+    }
+
+    pub fn rules(&self) -> &Rules {
+        self.state.rules().unwrap()
+    }
+
+    /// Signs `command` with the signer's next sequence number.
+    pub fn envelope(&self, signer: &SigningKey, command: Command) -> Envelope {
+        let public = assay_core::PublicKey::from(signer.verifying_key());
+        let sequence = self.state.sequences.get(&public).copied().unwrap_or(0);
+        Envelope::sign(signer, sequence, command)
+    }
+
+    pub fn input(&mut self, envelope: Envelope) -> Input {
+        self.now = Timestamp(self.now.0 + 1);
+        Input {
+            envelope,
+            timestamp: self.now,
+        }
+    }
+
+    pub fn submit_envelope(&mut self, envelope: Envelope) -> Outcome {
+        let input = self.input(envelope);
+        let (events, entry) = execute(&mut self.state, input)?;
+        self.entries.push(entry.encode());
+        self.events.extend(events.iter().cloned());
+        Ok(events)
+    }
+
+    pub fn submit(&mut self, signer: &SigningKey, command: Command) -> Outcome {
+        let envelope = self.envelope(signer, command);
+        self.submit_envelope(envelope)
+    }
+
+    pub fn exchange(&mut self, command: Command) -> Outcome {
+        let exchange = self.exchange.clone();
+        self.submit(&exchange, command)
+    }
+
+    pub fn member(&mut self, seed: u64, founding: bool) -> Person {
+        let key = key(1_000_000 + seed);
+        let device = key_device(seed);
+        let payout = PayoutChoice {
+            rail: Rail::Usdc,
+            destination_commitment: [seed as u8; 32],
+        };
+        let device_key = device.verifying_key().into();
+        let events = if founding {
+            let member_key = key.verifying_key().into();
+            self.exchange(Command::RegisterFoundingMember {
+                member_key,
+                device_key,
+                payout,
+            })
+        } else {
+            self.submit(&key, Command::RegisterMember { device_key, payout })
+        }
+        .unwrap();
+        let Event::MemberRegistered { member, .. } = events[0] else {
+            panic!("{events:?}")
+        };
+        Person {
+            key,
+            device,
+            id: member.0,
+        }
+    }
+
+    pub fn buyer(&mut self, seed: u64, funds: u64) -> Person {
+        let key = key(2_000_000 + seed);
+        let events = self.submit(&key, Command::RegisterBuyer).unwrap();
+        let Event::BuyerRegistered { buyer } = events[0] else {
+            panic!("{events:?}")
+        };
+        if funds > 0 {
+            self.exchange(Command::FundBuyer {
+                buyer,
+                amount: Micros::new(funds),
+                deposit_reference: [1; 32],
+            })
+            .unwrap();
+        }
+        Person {
+            device: key.clone(),
+            key,
+            id: buyer.0,
+        }
+    }
+
+    pub fn post(&mut self, buyer: &Person, spec: BasketSpec) -> Result<BasketId, Refusal> {
+        let events = self.submit(&buyer.key, Command::PostBasket { spec })?;
+        match events[0] {
+            Event::BasketPosted { basket, .. } | Event::BasketRefused { basket, .. } => Ok(basket),
+            _ => panic!("{events:?}"),
+        }
+    }
+
+    pub fn offer_command(
+        &self,
+        member: &Person,
+        basket: BasketId,
+        reserve: u64,
+        tag: u64,
+    ) -> Command {
+        let member_key = member.key.verifying_key().into();
+        let message = eligibility_message(basket, &member_key, Micros::new(reserve));
+        Command::Offer {
+            basket,
+            reserve_unit_price: Micros::new(reserve),
+            profile_tag: tag,
+            attestation: sign_bytes(&member.device, &message),
+        }
+    }
+
+    pub fn offer(&mut self, member: &Person, basket: BasketId, reserve: u64, tag: u64) -> Outcome {
+        let command = self.offer_command(member, basket, reserve, tag);
+        self.submit(&member.key, command)
+    }
+
+    pub fn bid(&mut self, buyer: &Person, basket: BasketId, unit_price: u64) -> Outcome {
+        self.submit(
+            &buyer.key,
+            Command::Bid {
+                basket,
+                unit_price: Micros::new(unit_price),
+            },
+        )
+    }
+
+    /// Closes the open trading day (and runs the month when it was the month's last day).
+    pub fn close_day(&mut self) -> Vec<Event> {
+        let day = self.state.open_day;
+        let next_start = TradingDay(day.0 + 1).start();
+        if self.now < next_start {
+            self.now = next_start;
+        }
+        let mut events = self.exchange(Command::CloseTradingDay { day }).unwrap();
+        if let Some(month) = self.state.run_pending {
+            events.extend(
+                self.exchange(Command::RunMonthlyDistribution { month })
+                    .unwrap(),
+            );
+        }
+        events
+    }
+}
+
+fn key_device(seed: u64) -> SigningKey {
+    key(3_000_000 + seed)
+}
+
+pub fn spec(category: Category, members_per_slot: u32, slots: u8) -> BasketSpec {
+    BasketSpec {
+        category,
+        filter: ProfileFilter::default(),
+        window_days: 30,
+        members_per_slot,
+        slots,
+    }
+}
+
+pub fn member_id(person: &Person) -> MemberId {
+    MemberId(person.id)
+}
+
+pub fn buyer_id(person: &Person) -> BuyerId {
+    BuyerId(person.id)
+}
