@@ -129,6 +129,7 @@ impl TileId {
     /// Path relative to the log prefix: `tile/<L>/<N>[.p/<W>]` or `tile/entries/<N>[.p/<W>]`,
     /// with `<N>` in 3-digit groups (`x001/x234/067`).
     pub fn path(&self) -> String {
+        // The `expect`s below cannot fire: `fmt::Write` for `String` never returns an error.
         let mut path = String::with_capacity(TILE_PATH_BYTES_MAX);
         path.push_str("tile/");
         match self.kind {
