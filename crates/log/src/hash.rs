@@ -31,13 +31,40 @@ pub fn leaf_hash(entry: &[u8]) -> Hash {
     Hash(hasher.finalize().into())
 }
 
+/// SHA-256 initial state (FIPS 180-4 §5.3.3).
+const SHA256_INITIAL_STATE: [u32; 8] = [
+    0x6a09_e667,
+    0xbb67_ae85,
+    0x3c6e_f372,
+    0xa54f_f53a,
+    0x510e_527f,
+    0x9b05_688c,
+    0x1f83_d9ab,
+    0x5be0_cd19,
+];
+
 /// Hash of an interior node: SHA-256(0x01 || left || right). Allocates nothing.
+///
+/// The message is always 65 bytes, so it is padded by hand into its two blocks and fed to the
+/// compression function directly: appends hash about one node per leaf, and skipping the
+/// streaming hasher's buffering makes them measurably faster.
 pub fn node_hash(left: &Hash, right: &Hash) -> Hash {
-    let mut hasher = Sha256::new();
-    hasher.update([NODE_PREFIX]);
-    hasher.update(left.0);
-    hasher.update(right.0);
-    Hash(hasher.finalize().into())
+    use sha2::digest::generic_array::GenericArray;
+    let mut blocks = [GenericArray::default(), GenericArray::default()];
+    blocks[0][0] = NODE_PREFIX;
+    blocks[0][1..33].copy_from_slice(&left.0);
+    blocks[0][33..64].copy_from_slice(&right.0[..31]);
+    blocks[1][0] = right.0[31];
+    blocks[1][1] = 0x80;
+    // Message length in bits, big-endian, in the last 8 bytes: 65 * 8 = 520.
+    blocks[1][56..64].copy_from_slice(&520u64.to_be_bytes());
+    let mut state = SHA256_INITIAL_STATE;
+    sha2::compress256(&mut state, &blocks);
+    let mut out = [0u8; HASH_BYTES];
+    for (chunk, word) in out.chunks_exact_mut(4).zip(state) {
+        chunk.copy_from_slice(&word.to_be_bytes());
+    }
+    Hash(out)
 }
 
 impl Hash {
@@ -109,6 +136,17 @@ mod tests {
             <[u8; 32]>::from(Sha256::digest(&joined))
         );
         assert_ne!(node_hash(&a, &b), node_hash(&b, &a));
+        // The hand-padded compression agrees with the streaming hasher on varied inputs.
+        let mut left = a;
+        for i in 0..200u8 {
+            let right = leaf_hash(&[i]);
+            let mut message = vec![NODE_PREFIX];
+            message.extend_from_slice(&left.0);
+            message.extend_from_slice(&right.0);
+            let expected = Hash(Sha256::digest(&message).into());
+            assert_eq!(node_hash(&left, &right), expected);
+            left = expected;
+        }
     }
 
     #[test]

@@ -308,7 +308,9 @@ impl VerifierKey {
         }
         let (name, rest) = vkey.split_once('+').ok_or(Error::VerifierKeyFormat)?;
         let (id_hex, encoded) = rest.split_once('+').ok_or(Error::VerifierKeyFormat)?;
-        if id_hex.len() != 8 || !id_hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+        // Lowercase only, as every implementation writes it, so a key has one spelling.
+        let is_lower_hex = |b: u8| b.is_ascii_digit() || (b'a'..=b'f').contains(&b);
+        if id_hex.len() != 8 || !id_hex.bytes().all(is_lower_hex) {
             return Err(Error::VerifierKeyFormat);
         }
         let id = u32::from_str_radix(id_hex, 16).map_err(|_| Error::VerifierKeyFormat)?;

@@ -103,6 +103,8 @@ pub(crate) fn push_subtree_indexes(lo: u64, hi: u64, out: &mut Vec<u64>) {
 
 /// Merkle tree hash of subtrees given left to right: folds right to left (RFC 6962 §2.1).
 pub(crate) fn fold_subtrees(hashes: &[Hash]) -> Hash {
+    // Cannot fail: every caller passes the subtrees of a non-empty range (or a non-empty
+    // frontier), and a range of w >= 1 leaves has popcount(w) >= 1 subtrees.
     let (last, rest) = hashes
         .split_last()
         .expect("a non-empty range has at least one subtree");

@@ -115,7 +115,8 @@ impl TileId {
     /// Whether a log must serve this tile at `tree_size`: a full tile once complete, a
     /// partial tile exactly when it is the right edge of its level at that size.
     pub fn is_served_at(&self, tree_size: u64) -> bool {
-        let hashes_at_level = tree_size >> self.tree_level();
+        // Levels above 7 hold no hash in any tree this crate handles (shift past 63 bits).
+        let hashes_at_level = tree_size.checked_shr(self.tree_level()).unwrap_or(0);
         let full_tiles = hashes_at_level >> TILE_HEIGHT;
         if self.is_partial() {
             self.index == full_tiles
@@ -128,6 +129,7 @@ impl TileId {
     /// Path relative to the log prefix: `tile/<L>/<N>[.p/<W>]` or `tile/entries/<N>[.p/<W>]`,
     /// with `<N>` in 3-digit groups (`x001/x234/067`).
     pub fn path(&self) -> String {
+        // The `expect`s below cannot fire: `fmt::Write` for `String` never returns an error.
         let mut path = String::with_capacity(TILE_PATH_BYTES_MAX);
         path.push_str("tile/");
         match self.kind {
@@ -470,6 +472,10 @@ mod tests {
         assert_eq!(of(TileKind::Entries).len(), 274);
         assert_eq!(tiles.len(), 274 * 2 + 3);
         assert!(tiles.iter().all(|t| t.is_served_at(70_000)));
+        assert!(!TileId::hashes(1, 1, 256).unwrap().is_served_at(70_000));
+        assert!(!TileId::hashes(0, 273, 111).unwrap().is_served_at(70_000));
+        // Found by the `tile` fuzz target: level 63 once overflowed the shift.
+        assert!(!TileId::hashes(63, 0, 255).unwrap().is_served_at(u64::MAX));
 
         let size_256 = tiles_between(0, 256).unwrap();
         assert_eq!(

@@ -91,6 +91,8 @@ impl Tree {
         let mut hash = leaf;
         // Each trailing one bit of the old size is a full subtree this leaf completes.
         for _ in 0..index.trailing_ones() {
+            // Cannot fail: the invariant gives one frontier hash per set bit of the old size,
+            // and we pop one per trailing one bit.
             let left = self
                 .frontier
                 .pop()
@@ -109,7 +111,8 @@ impl Tree {
     where
         I: IntoIterator<Item = &'a [u8]>,
     {
-        let start_index = crate::stored::stored_index_unchecked(0, self.size);
+        // The next leaf's hash goes right after the hashes already stored.
+        let start_index = crate::stored_hash_count(self.size)?;
         let entries = entries.into_iter();
         // About two stored hashes per leaf on average.
         let mut hashes = Vec::with_capacity(entries.size_hint().0.saturating_mul(2));

@@ -226,6 +226,10 @@ proptest! {
             TileId::hashes(level, index, width).unwrap()
         };
         prop_assert_eq!(TileId::parse_path(&tile.path()).unwrap(), tile);
+        // No method panics on any valid tile id, whatever the tree size.
+        let _ = tile.leaf_range();
+        let _ = tile.is_served_at(index);
+        let _ = tile.stored_hash_indexes().map(|i| i.len());
     }
 
     #[test]

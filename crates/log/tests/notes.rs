@@ -50,7 +50,7 @@ fn go_reference_note_is_reproduced_byte_for_byte() {
     let parsed = Note::parse(PETER_NOTE.as_bytes()).unwrap();
     assert_eq!(parsed, note);
     let key = VerifierKey::parse(PETER_VKEY).unwrap();
-    let verified = parsed.verify(&[key.clone()]).unwrap();
+    let verified = parsed.verify(std::slice::from_ref(&key)).unwrap();
     assert_eq!(verified.len(), 1);
     assert_eq!(verified[0].name, "PeterNeumann");
     assert_eq!(verified[0].key_id, 0xc74f20a3);
@@ -166,6 +166,8 @@ fn verifier_keys_round_trip_and_refuse_manglings() {
         "PeterNeumann+c74f20a3",
         "PeterNeumann+c74f20a4+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW",
         "PeterNeumann+c74f20a+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW",
+        "PeterNeumann+C74F20A3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW",
+        "PeterNeumann+-74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW",
         "PeterNeumann+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10T",
         "PeterNeumann+c74f20a3+Apc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW",
         "Peter Neumann+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW",
@@ -188,7 +190,9 @@ fn a_real_cosigned_checkpoint_verifies() {
     assert_eq!(signed.to_text(), ARCHE_NOTE);
 
     let witness = VerifierKey::parse(REMORA_VKEY).unwrap();
-    let verified = signed.verify_cosignatures(&[witness.clone()]).unwrap();
+    let verified = signed
+        .verify_cosignatures(std::slice::from_ref(&witness))
+        .unwrap();
     assert_eq!(verified.len(), 1);
     assert_eq!(verified[0].name, "remora.n621.de");
     assert_eq!(verified[0].timestamp, Some(0x6a12_2120));
