@@ -85,11 +85,13 @@ pub enum Command {
     PostBasket {
         spec: BasketSpec,
     },
-    /// A member's wallet offers for a basket (M11, M12). `attestation` is the device key's
-    /// signature over [`eligibility_message`]; `profile_tag` is the wallet's per-basket salted
-    /// tag of the member's coarse profile class (M14).
+    /// A member's wallet offers for a basket (M11, M12). `attestation` is the signature of the
+    /// member's registered `device_key` over [`eligibility_message`]; `profile_tag` is the
+    /// wallet's per-basket salted tag of the member's coarse profile class (M14). The device key
+    /// travels with the offer so its signature can be checked in a batch, without the state.
     Offer {
         basket: BasketId,
+        device_key: PublicKey,
         reserve_unit_price: Micros,
         profile_tag: u64,
         attestation: Signature,
@@ -116,9 +118,11 @@ pub enum Command {
         invoice_hash: Digest,
     },
     /// A buyer certifies an exclusive off-take agreement with a member (M16); `member_consent`
-    /// is the member's signature over [`offtake_consent_message`].
+    /// is the signature of the member's key (`member_key`, checked against `member`) over
+    /// [`offtake_consent_message`].
     OffTake {
         member: MemberId,
+        member_key: PublicKey,
         category: Category,
         months: u32,
         value: Micros,
@@ -205,6 +209,38 @@ impl Envelope {
             sequence,
             command,
             signature: Some(Signature(signature.to_bytes())),
+        }
+    }
+}
+
+impl Command {
+    /// Signatures inside the command besides the envelope's: (key, message, signature).
+    pub fn inner_signatures(&self, signer: &PublicKey) -> Vec<(PublicKey, Vec<u8>, Signature)> {
+        match self {
+            Command::Offer {
+                basket,
+                device_key,
+                reserve_unit_price,
+                attestation,
+                ..
+            } => vec![(
+                *device_key,
+                eligibility_message(*basket, signer, *reserve_unit_price),
+                *attestation,
+            )],
+            Command::OffTake {
+                member_key,
+                category,
+                months,
+                value,
+                member_consent,
+                ..
+            } => vec![(
+                *member_key,
+                offtake_consent_message(signer, *category, *months, *value),
+                *member_consent,
+            )],
+            _ => Vec::new(),
         }
     }
 }

@@ -330,3 +330,57 @@ fn a_rule_change_without_a_recorded_vote_is_refused() {
         "rules_invalid",
     );
 }
+
+#[test]
+fn attestations_must_come_from_the_members_registered_device() {
+    // rule M11
+    let (mut h, anchor, _, _, basket) = market();
+    let member = h.member(2, true);
+    // Signed by some other key: the signature check fails.
+    let mut forged = h.offer_command(&member, basket, 0, 1);
+    if let Command::Offer { attestation, .. } = &mut forged {
+        attestation.0[0] ^= 1;
+    }
+    refused(&mut h, &member.key, forged, "bad_attestation");
+    // A valid signature, but by a device that is not this member's.
+    let impostor = Person {
+        key: member.key.clone(),
+        device: anchor.key.clone(),
+        id: member.id,
+    };
+    let command = h.offer_command(&impostor, basket, 0, 1);
+    refused(&mut h, &member.key, command, "bad_attestation");
+    h.offer(&member, basket, 0, 1).unwrap();
+}
+
+#[test]
+fn batch_verification_accepts_good_inputs_and_names_a_bad_one() {
+    use assay_core::Timestamp;
+    use assay_engine::{verify_signatures, Input};
+    let (h, _, bidder, member, basket) = market();
+    let mut inputs: Vec<Input> = (0..20)
+        .map(|i| Input {
+            envelope: Envelope::sign(
+                &bidder.key,
+                i,
+                Command::Bid {
+                    basket,
+                    unit_price: Micros::new(30_000 + i),
+                },
+            ),
+            timestamp: Timestamp(0),
+        })
+        .collect();
+    let offer = h.offer_command(&member, basket, 0, 1);
+    inputs.push(Input {
+        envelope: h.envelope(&member.key, offer),
+        timestamp: Timestamp(0),
+    });
+    assert!(verify_signatures(&inputs).iter().all(Result::is_ok));
+    inputs[7].envelope.sequence += 1;
+    let results = verify_signatures(&inputs);
+    for (index, result) in results.iter().enumerate() {
+        assert_eq!(result.is_err(), index == 7, "input {index}: {result:?}");
+    }
+    assert_eq!(results[7].as_ref().unwrap_err().code(), "bad_signature");
+}

@@ -180,6 +180,7 @@ fn play(actions: &[Action]) -> Harness {
                 );
                 let command = Command::OffTake {
                     member: MemberId(member.id),
+                    member_key: member.key.verifying_key().into(),
                     category: Category::Location,
                     months: 12,
                     value,

@@ -36,19 +36,30 @@ fn run_example() -> Harness {
     // Jan 29: C certifies a $100, 12-month location off-take with F3.
     let value = micros(100_000_000);
     let c_key = c.key.verifying_key().into();
-    let consent = sign_bytes(&f3.key, &offtake_consent_message(&c_key, Category::Location, 12, value));
-    h.submit(&c.key, Command::OffTake {
-        member: MemberId(f3.id),
-        category: Category::Location,
-        months: 12,
-        value,
-        member_consent: consent,
-    })
+    let consent = sign_bytes(
+        &f3.key,
+        &offtake_consent_message(&c_key, Category::Location, 12, value),
+    );
+    h.submit(
+        &c.key,
+        Command::OffTake {
+            member: MemberId(f3.id),
+            member_key: f3.key.verifying_key().into(),
+            category: Category::Location,
+            months: 12,
+            value,
+            member_consent: consent,
+        },
+    )
     .unwrap();
     h.close_day();
 
     // Jan 30: $30 of operating costs; F3 takes a mid-month payout.
-    h.exchange(Command::RecordOperatingCost { amount: micros(30_000_000), invoice_hash: [0xC0; 32] }).unwrap();
+    h.exchange(Command::RecordOperatingCost {
+        amount: micros(30_000_000),
+        invoice_hash: [0xC0; 32],
+    })
+    .unwrap();
     h.submit(&f3.key, Command::RequestMidMonthPayout).unwrap();
     h.close_day();
 
@@ -61,11 +72,20 @@ fn grants(h: &Harness) -> Vec<(u8, u64, u64, Vec<(u64, u64, u64)>)> {
     h.events
         .iter()
         .filter_map(|e| match e {
-            Event::GrantIssued { slot, buyer, price, members, .. } => Some((
+            Event::GrantIssued {
+                slot,
+                buyer,
+                price,
+                members,
+                ..
+            } => Some((
                 *slot,
                 buyer.0,
                 price.get(),
-                members.iter().map(|m| (m.member.0, m.weight_bps, m.amount.get())).collect(),
+                members
+                    .iter()
+                    .map(|m| (m.member.0, m.weight_bps, m.amount.get()))
+                    .collect(),
             )),
             _ => None,
         })
@@ -80,10 +100,20 @@ fn worked_example_reproduces_to_the_micro_dollar() {
     // The lottery picked F1 (member 0) and P2 (member 4); both have weight 1.3.
     assert_eq!(
         grants(&h),
-        vec![(1, 0, 600_000, vec![(0, 13_000, 540_000)]), (2, 2, 900_000, vec![(4, 13_000, 810_000)])]
+        vec![
+            (1, 0, 600_000, vec![(0, 13_000, 540_000)]),
+            (2, 2, 900_000, vec![(4, 13_000, 810_000)])
+        ]
     );
-    assert!(h.events.iter().any(|e| matches!(e,
-        Event::BasketClosed { demanded: 3, released: 2, sold: 2, .. })));
+    assert!(h.events.iter().any(|e| matches!(
+        e,
+        Event::BasketClosed {
+            demanded: 3,
+            released: 2,
+            sold: 2,
+            ..
+        }
+    )));
     // Step 3: spot and floor after Jan 28.
     assert!(h.events.iter().any(|e| matches!(e,
         Event::TradingDayClosed { category: Category::Browsing, spot, floor, fee, .. }
@@ -111,7 +141,11 @@ fn worked_example_reproduces_to_the_micro_dollar() {
     assert_eq!(report.operations.costs_paid, micros(6_583_842));
     assert_eq!(report.operations.costs_carried, micros(23_416_158));
     assert_eq!(
-        (report.operations.builders, report.operations.cohort, report.operations.architect),
+        (
+            report.operations.builders,
+            report.operations.cohort,
+            report.operations.architect
+        ),
         (Micros::ZERO, Micros::ZERO, Micros::ZERO),
         "a loss month pays builders, cohort and architect nothing"
     );
@@ -124,6 +158,9 @@ fn worked_example_reproduces_to_the_micro_dollar() {
             _ => None,
         })
         .collect();
-    assert_eq!(payouts, vec![(2, 47_093_596), (3, 5_000_000), (4, 5_000_000)]);
+    assert_eq!(
+        payouts,
+        vec![(2, 47_093_596), (3, 5_000_000), (4, 5_000_000)]
+    );
     report.check_conservation().unwrap();
 }

@@ -3,7 +3,7 @@
 //! the day's close) are the same from posting to clearing, and every hold is exact.
 
 use super::{bounded, signing_buyer, signing_member, Context, Outcome};
-use crate::command::{eligibility_message, Digest, Signature};
+use crate::command::{Digest, Signature};
 use crate::event::MemberShare;
 use crate::state::{Basket, Grant, OfferRecord};
 use crate::{Event, Refusal, State};
@@ -13,7 +13,6 @@ use assay_market::{
     check_bid, clear, premium_weight_bps, select, slot_minimum, BasketSpec, Bid, Candidate,
     MarketError,
 };
-use ed25519_dalek::{Signature as DalekSignature, Verifier};
 use sha2::{Digest as _, Sha256};
 use std::collections::{BTreeSet, HashMap};
 
@@ -103,6 +102,7 @@ pub(super) fn offer(
     state: &mut State,
     context: &Context,
     basket_id: BasketId,
+    device_key: &assay_core::PublicKey,
     reserve: Micros,
     profile_tag: u64,
     attestation: &Signature,
@@ -120,13 +120,11 @@ pub(super) fn offer(
     if basket.offered.contains(&member_id) {
         return Err(MarketError::DuplicateOffer.into());
     }
-    let member = &state.members[member_id.0 as usize];
-    let message = eligibility_message(basket_id, &member.key, reserve);
-    member
-        .device_key
-        .verifying_key()
-        .verify(&message, &DalekSignature::from_bytes(&attestation.0))
-        .map_err(|_| Refusal::BadAttestation)?;
+    // The attestation's signature was checked with the envelope's (`verify_signature`); here,
+    // that it came from this member's registered device.
+    if state.members[member_id.0 as usize].device_key != *device_key {
+        return Err(Refusal::BadAttestation);
+    }
     let basket = state
         .baskets
         .get_mut(&basket_id)

@@ -63,36 +63,56 @@ pub fn apply_verified(state: &mut State, input: &Input) -> Outcome {
     Ok(events)
 }
 
-/// Checks the signature of one input.
-pub fn verify_signature(input: &Input) -> Result<(), Refusal> {
+/// Every Ed25519 check an input needs: the envelope's signature, and a device attestation or
+/// a member's consent inside the command. All are stateless, so they can run in a batch before
+/// the input reaches the (sequential) state; `apply_verified` then only checks that the keys
+/// are the ones registered.
+fn signature_checks(
+    input: &Input,
+) -> Result<Vec<(PublicKey, Vec<u8>, [u8; 64], Refusal)>, Refusal> {
     let envelope = &input.envelope;
     let signature = envelope.signature.ok_or(Refusal::Unsigned)?;
-    let message = signed_message(&envelope.signer, envelope.sequence, &envelope.command);
-    envelope
-        .signer
-        .verifying_key()
-        .verify(&message, &Signature::from_bytes(&signature.0))
-        .map_err(|_| Refusal::BadSignature)
+    let mut checks = vec![(
+        envelope.signer,
+        signed_message(&envelope.signer, envelope.sequence, &envelope.command),
+        signature.0,
+        Refusal::BadSignature,
+    )];
+    let inner_refusal = match envelope.command {
+        Command::OffTake { .. } => Refusal::BadConsent,
+        _ => Refusal::BadAttestation,
+    };
+    for (key, message, signature) in envelope.command.inner_signatures(&envelope.signer) {
+        checks.push((key, message, signature.0, inner_refusal.clone()));
+    }
+    Ok(checks)
 }
 
-/// Checks many signatures at once with Ed25519 batch verification; on a batch failure, falls
-/// back to one-by-one to name the bad ones. Returns one result per input.
+/// Checks every signature of one input.
+pub fn verify_signature(input: &Input) -> Result<(), Refusal> {
+    for (key, message, signature, refusal) in signature_checks(input)? {
+        key.verifying_key()
+            .verify(&message, &Signature::from_bytes(&signature))
+            .map_err(|_| refusal)?;
+    }
+    Ok(())
+}
+
+/// Checks many inputs' signatures at once with Ed25519 batch verification; on a batch failure,
+/// falls back to one-by-one to name the bad ones. Returns one result per input.
 pub fn verify_signatures(inputs: &[Input]) -> Vec<Result<(), Refusal>> {
     let mut messages = Vec::with_capacity(inputs.len());
     let mut signatures = Vec::with_capacity(inputs.len());
     let mut keys = Vec::with_capacity(inputs.len());
     for input in inputs {
-        let envelope = &input.envelope;
-        let Some(signature) = envelope.signature else {
+        let Ok(checks) = signature_checks(input) else {
             return inputs.iter().map(verify_signature).collect();
         };
-        messages.push(signed_message(
-            &envelope.signer,
-            envelope.sequence,
-            &envelope.command,
-        ));
-        signatures.push(Signature::from_bytes(&signature.0));
-        keys.push(envelope.signer.verifying_key());
+        for (key, message, signature, _) in checks {
+            messages.push(message);
+            signatures.push(Signature::from_bytes(&signature));
+            keys.push(key.verifying_key());
+        }
     }
     let message_refs: Vec<&[u8]> = messages.iter().map(Vec::as_slice).collect();
     match ed25519_dalek::verify_batch(&message_refs, &signatures, &keys) {
@@ -150,6 +170,7 @@ fn dispatch(state: &mut State, context: &Context, command: &Command) -> Outcome 
         Command::PostBasket { spec } => baskets::post(state, context, spec),
         Command::Offer {
             basket,
+            device_key,
             reserve_unit_price,
             profile_tag,
             attestation,
@@ -157,6 +178,7 @@ fn dispatch(state: &mut State, context: &Context, command: &Command) -> Outcome 
             state,
             context,
             *basket,
+            device_key,
             *reserve_unit_price,
             *profile_tag,
             attestation,
@@ -178,18 +200,13 @@ fn dispatch(state: &mut State, context: &Context, command: &Command) -> Outcome 
         } => money::record_operating_cost(state, context, *amount, invoice_hash),
         Command::OffTake {
             member,
+            member_key,
             category,
             months,
             value,
-            member_consent,
+            ..
         } => money::off_take(
-            state,
-            context,
-            *member,
-            *category,
-            *months,
-            *value,
-            member_consent,
+            state, context, *member, member_key, *category, *months, *value,
         ),
         Command::RequestMidMonthPayout => money::mid_month_payout(state, context),
         Command::RunMonthlyDistribution { month } => money::run_month(state, context, *month),

@@ -168,6 +168,7 @@ impl Harness {
         let message = eligibility_message(basket, &member_key, Micros::new(reserve));
         Command::Offer {
             basket,
+            device_key: member.device.verifying_key().into(),
             reserve_unit_price: Micros::new(reserve),
             profile_tag: tag,
             attestation: sign_bytes(&member.device, &message),
