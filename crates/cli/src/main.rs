@@ -5,6 +5,7 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 
+mod bench;
 mod rules_cmd;
 
 /// Assay: a member-owned cooperative exchange for behavioral data.
@@ -26,6 +27,9 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Benchmarks that print figures beside a baseline measured in the same run.
+    #[command(subcommand)]
+    Bench(bench::Bench),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -44,5 +48,6 @@ fn main() -> anyhow::Result<()> {
                 });
             rules_cmd::print(&text, &source, json)
         }
+        Command::Bench(bench) => bench::run(bench),
     }
 }

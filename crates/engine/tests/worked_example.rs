@@ -68,7 +68,10 @@ fn run_example() -> Harness {
     h
 }
 
-fn grants(h: &Harness) -> Vec<(u8, u64, u64, Vec<(u64, u64, u64)>)> {
+/// (slot, buyer, price, [(member, weight, credit)]) of every grant.
+type GrantLine = (u8, u64, u64, Vec<(u64, u64, u64)>);
+
+fn grants(h: &Harness) -> Vec<GrantLine> {
     h.events
         .iter()
         .filter_map(|e| match e {

@@ -63,13 +63,14 @@ pub fn apply_verified(state: &mut State, input: &Input) -> Outcome {
     Ok(events)
 }
 
+/// One Ed25519 check: key, message, signature, and the refusal if it fails.
+type SignatureCheck = (PublicKey, Vec<u8>, [u8; 64], Refusal);
+
 /// Every Ed25519 check an input needs: the envelope's signature, and a device attestation or
 /// a member's consent inside the command. All are stateless, so they can run in a batch before
 /// the input reaches the (sequential) state; `apply_verified` then only checks that the keys
 /// are the ones registered.
-fn signature_checks(
-    input: &Input,
-) -> Result<Vec<(PublicKey, Vec<u8>, [u8; 64], Refusal)>, Refusal> {
+fn signature_checks(input: &Input) -> Result<Vec<SignatureCheck>, Refusal> {
     let envelope = &input.envelope;
     let signature = envelope.signature.ok_or(Refusal::Unsigned)?;
     let mut checks = vec![(

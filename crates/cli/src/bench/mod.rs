@@ -1,0 +1,82 @@
+//! `assay bench …`: measurements that print figures, each beside a baseline measured in the same
+//! run (the machine's SHA-256 rate), never timed assertions.
+
+pub mod engine;
+pub mod month;
+
+use clap::Subcommand;
+use std::time::Instant;
+
+#[derive(Subcommand)]
+pub enum Bench {
+    /// Engine apply rate, with signatures checked (one by one and batched) and without.
+    Engine {
+        #[arg(long, default_value_t = 200_000)]
+        inputs: u64,
+        #[arg(long)]
+        json: bool,
+    },
+    /// The monthly distribution for N members with random balances, with the payout root.
+    Month {
+        #[arg(long, default_value_t = 1_000_000)]
+        members: u64,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+pub fn run(bench: Bench) -> anyhow::Result<()> {
+    match bench {
+        Bench::Engine { inputs, json } => engine::run(inputs, json),
+        Bench::Month {
+            members,
+            seed,
+            json,
+        } => month::run(members, seed, json),
+    }
+}
+
+/// SHA-256 leaf hashes per second over `count` leaves of `leaf_bytes` bytes: the baseline the
+/// log and the payout root are compared with.
+pub fn sha256_leaves_per_s(count: u64, leaf_bytes: usize) -> f64 {
+    let mut leaf = vec![0u8; leaf_bytes];
+    let start = Instant::now();
+    let mut sink = 0u8;
+    for i in 0..count {
+        leaf[..8].copy_from_slice(&i.to_le_bytes());
+        sink ^= assay_log::leaf_hash(&leaf).as_bytes()[0];
+    }
+    std::hint::black_box(sink);
+    count as f64 / start.elapsed().as_secs_f64()
+}
+
+/// Peak resident memory of this process (Linux `VmHWM`), in bytes.
+pub fn peak_rss_bytes() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib * 1024)
+}
+
+/// A tiny deterministic generator (PCG-style LCG) so benchmarks are repeatable from a seed.
+pub struct Lcg(u64);
+
+impl Lcg {
+    pub fn new(seed: u64) -> Lcg {
+        Lcg(seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1))
+    }
+
+    pub fn next(&mut self) -> u64 {
+        self.0 = self
+            .0
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        self.0 >> 33
+    }
+
+    pub fn below(&mut self, bound: u64) -> u64 {
+        self.next() % bound.max(1)
+    }
+}

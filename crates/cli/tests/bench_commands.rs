@@ -1,0 +1,51 @@
+//! The benchmark commands run and print the keys the issues ask for (small sizes; the figures
+//! themselves are reported in notes, never asserted).
+
+use std::process::Command;
+
+fn bench(args: &[&str]) -> serde_json::Value {
+    let output = Command::new(env!("CARGO_BIN_EXE_assay"))
+        .arg("bench")
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_slice(&output.stdout).unwrap()
+}
+
+#[test]
+fn bench_month_reports_its_figures_and_conserves_money() {
+    let json = bench(&["month", "--members", "20000", "--json"]);
+    for key in [
+        "members",
+        "seconds",
+        "peak_rss_bytes",
+        "sha256_leaves_per_s",
+        "ratio_to_sha256",
+        "payout_root",
+    ] {
+        assert!(!json[key].is_null(), "missing `{key}` in {json}");
+    }
+    assert_eq!(json["members"], 20_000);
+    assert_eq!(json["conservation_ok"], true);
+}
+
+#[test]
+fn bench_engine_reports_signed_and_unsigned_rates() {
+    let json = bench(&["engine", "--inputs", "3000", "--json"]);
+    for key in [
+        "inputs",
+        "inputs_per_s_signed",
+        "inputs_per_s_unsigned",
+        "inputs_per_s_batch_signed",
+    ] {
+        assert!(
+            json[key].as_f64().is_some_and(|v| v > 0.0),
+            "missing `{key}` in {json}"
+        );
+    }
+}
