@@ -102,16 +102,26 @@ impl fmt::Debug for PublicKey {
     }
 }
 
+/// Hex in human-readable formats (JSON), the 32 raw bytes in binary ones (log entries).
 impl Serialize for PublicKey {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(&hex::encode(self.0))
+        if serializer.is_human_readable() {
+            serializer.serialize_str(&hex::encode(self.0))
+        } else {
+            serializer.serialize_bytes(&self.0)
+        }
     }
 }
 
 impl<'de> Deserialize<'de> for PublicKey {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<PublicKey, D::Error> {
-        let text = String::deserialize(deserializer)?;
-        PublicKey::from_hex(&text).map_err(serde::de::Error::custom)
+        if deserializer.is_human_readable() {
+            let text = String::deserialize(deserializer)?;
+            PublicKey::from_hex(&text).map_err(serde::de::Error::custom)
+        } else {
+            let bytes = <&[u8]>::deserialize(deserializer)?;
+            PublicKey::from_bytes(bytes).map_err(serde::de::Error::custom)
+        }
     }
 }
 
