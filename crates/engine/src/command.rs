@@ -20,16 +20,27 @@ pub type Digest = [u8; 32];
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Signature(#[serde(with = "sig_bytes")] pub [u8; 64]);
 
+/// Hex in human-readable formats (the JSON API), raw bytes in binary ones (log entries).
 mod sig_bytes {
     use serde::{de::Error, Deserialize, Deserializer, Serializer};
 
     pub fn serialize<S: Serializer>(bytes: &[u8; 64], serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_bytes(bytes)
+        if serializer.is_human_readable() {
+            serializer.serialize_str(&hex::encode(bytes))
+        } else {
+            serializer.serialize_bytes(bytes)
+        }
     }
 
     pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<[u8; 64], D::Error> {
-        let bytes: &[u8] = <&[u8]>::deserialize(deserializer)?;
+        let bytes = if deserializer.is_human_readable() {
+            let text = String::deserialize(deserializer)?;
+            hex::decode(text).map_err(|_| D::Error::custom("signature is not hex"))?
+        } else {
+            <&[u8]>::deserialize(deserializer)?.to_vec()
+        };
         bytes
+            .as_slice()
             .try_into()
             .map_err(|_| D::Error::invalid_length(bytes.len(), &"64 bytes"))
     }

@@ -62,3 +62,21 @@ fn malformed_entries_are_refused_not_panicked_on() {
     let digest = events_digest(&[]);
     assert_eq!(digest.len(), 32);
 }
+
+#[test]
+fn envelopes_read_as_json_with_hex_keys_and_signatures() {
+    let envelope = Envelope::sign(
+        &key(42),
+        3,
+        Command::Bid {
+            basket: BasketId(7),
+            unit_price: Micros::new(22_000),
+        },
+    );
+    let json = serde_json::to_value(&envelope).unwrap();
+    assert_eq!(json["signer"].as_str().unwrap().len(), 64);
+    assert_eq!(json["signature"].as_str().unwrap().len(), 128);
+    assert_eq!(json["command"]["Bid"]["unit_price"], 22_000);
+    let back: Envelope = serde_json::from_value(json).unwrap();
+    assert_eq!(back, envelope);
+}
