@@ -1,0 +1,64 @@
+//! The exchange service (issue 7): an HTTP API under `/v1` in front of one sequencer.
+//!
+//! Shape: handlers parse and rate-limit, then queue the request to the [`sequencer`], which is
+//! the only writer. Public reads come from a [`view::PublicView`] the sequencer publishes after
+//! each batch, so reads never wait on the writer. Invariant: this crate contains no rules; it
+//! calls `assay-engine` for every decision.
+
+pub mod clock;
+pub mod journal;
+pub mod limits;
+pub mod openapi;
+pub mod problem;
+pub mod routes;
+pub mod sequencer;
+pub mod view;
+
+use crate::limits::RateLimiter;
+use crate::sequencer::SequencerHandle;
+use crate::view::PublicView;
+use axum::routing::{get, post};
+use axum::Router;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::{broadcast, watch};
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::timeout::TimeoutLayer;
+
+/// Largest request body accepted (a signed command is well under 4 KiB; rules changes are the
+/// largest, around 3 KiB).
+pub const REQUEST_BODY_BYTES_MAX: usize = 64 * 1024;
+/// Longest a request may take before it is answered 408.
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
+
+#[derive(Clone)]
+pub struct AppState {
+    pub sequencer: SequencerHandle,
+    pub view: watch::Receiver<Arc<PublicView>>,
+    pub events: broadcast::Sender<Arc<String>>,
+    pub rules_json: Arc<String>,
+    pub rules_hash: String,
+    pub admin_token: Option<String>,
+    pub limiter: Arc<RateLimiter>,
+}
+
+pub fn router(app: AppState) -> Router {
+    use routes::{commands, public, stream};
+    Router::new()
+        .route("/v1/commands", post(commands::submit))
+        .route("/v1/admin/deposits", post(commands::deposit))
+        .route("/v1/rules", get(public::rules))
+        .route("/v1/markets", get(public::markets))
+        .route("/v1/baskets", get(public::baskets))
+        .route("/v1/runs", get(public::runs))
+        .route("/v1/summary", get(public::summary))
+        .route("/v1/events", get(stream::events))
+        .route("/v1/health", get(public::health))
+        .route("/v1/openapi.json", get(openapi::openapi_json))
+        .layer(RequestBodyLimitLayer::new(REQUEST_BODY_BYTES_MAX))
+        .layer(TimeoutLayer::with_status_code(
+            axum::http::StatusCode::REQUEST_TIMEOUT,
+            REQUEST_TIMEOUT,
+        ))
+        .with_state(app)
+}

@@ -1,0 +1,32 @@
+//! The OpenAPI document, generated from the route handlers' annotations (never hand-written).
+
+use crate::routes::{commands, public, stream};
+use utoipa::OpenApi;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Assay exchange API",
+        description = "A member-owned cooperative exchange for behavioral data. Errors are RFC 9457 problem+json with a stable `code`."
+    ),
+    paths(
+        commands::submit,
+        commands::deposit,
+        public::rules,
+        public::markets,
+        public::baskets,
+        public::runs,
+        public::summary,
+        public::health,
+        stream::events,
+        openapi_json,
+    ),
+    components(schemas(crate::problem::Problem))
+)]
+pub struct ApiDoc;
+
+/// This document.
+#[utoipa::path(get, path = "/v1/openapi.json", responses((status = 200, description = "OpenAPI 3.1 document")))]
+pub async fn openapi_json() -> axum::Json<utoipa::openapi::OpenApi> {
+    axum::Json(ApiDoc::openapi())
+}

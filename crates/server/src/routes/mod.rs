@@ -1,0 +1,20 @@
+//! HTTP routes. Every route is listed in [`ROUTES`], which builds the router and is checked
+//! against the OpenAPI document, so no route goes undocumented.
+
+pub mod commands;
+pub mod public;
+pub mod stream;
+
+/// (method, path) of every route the server serves.
+pub const ROUTES: &[(&str, &str)] = &[
+    ("post", "/v1/commands"),
+    ("post", "/v1/admin/deposits"),
+    ("get", "/v1/rules"),
+    ("get", "/v1/markets"),
+    ("get", "/v1/baskets"),
+    ("get", "/v1/runs"),
+    ("get", "/v1/summary"),
+    ("get", "/v1/events"),
+    ("get", "/v1/health"),
+    ("get", "/v1/openapi.json"),
+];

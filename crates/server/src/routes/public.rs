@@ -1,0 +1,64 @@
+//! Public, read-only: rules, prices, open baskets, run summaries (aggregates only).
+
+use crate::view::{BasketView, MarketView, PublicView, RunView};
+use crate::AppState;
+use axum::extract::State;
+use axum::Json;
+use serde::Serialize;
+use std::sync::Arc;
+use utoipa::ToSchema;
+
+#[derive(Serialize, ToSchema)]
+pub struct RulesInForce {
+    /// SHA-256 of the canonical JSON of the rules (rule G6).
+    pub hash: String,
+    #[schema(value_type = Object)]
+    pub rules: serde_json::Value,
+}
+
+/// The rules in force and their hash (G6).
+#[utoipa::path(get, path = "/v1/rules", responses((status = 200, body = RulesInForce)))]
+pub async fn rules(State(app): State<AppState>) -> Json<RulesInForce> {
+    Json(RulesInForce {
+        hash: app.rules_hash.clone(),
+        rules: serde_json::from_str(&app.rules_json).unwrap_or_default(),
+    })
+}
+
+/// Spot, floor, breaker and origination fee per category (M2–M4, M10).
+#[utoipa::path(get, path = "/v1/markets", responses((status = 200, body = Vec<MarketView>)))]
+pub async fn markets(State(app): State<AppState>) -> Json<Vec<MarketView>> {
+    Json(app.view.borrow().markets.clone())
+}
+
+/// Open baskets, for wallets to decide eligibility on the device (M11).
+#[utoipa::path(get, path = "/v1/baskets", responses((status = 200, body = Vec<BasketView>)))]
+pub async fn baskets(State(app): State<AppState>) -> Json<Vec<BasketView>> {
+    Json(app.view.borrow().open_baskets.clone())
+}
+
+/// Monthly run summaries: totals and payout roots, never a member's line (D4, D9).
+#[utoipa::path(get, path = "/v1/runs", responses((status = 200, body = Vec<RunView>)))]
+pub async fn runs(State(app): State<AppState>) -> Json<Vec<RunView>> {
+    Json(app.view.borrow().runs.clone())
+}
+
+/// Everything public in one document.
+#[utoipa::path(get, path = "/v1/summary", responses((status = 200, body = PublicView)))]
+pub async fn summary(State(app): State<AppState>) -> Json<Arc<PublicView>> {
+    Json(app.view.borrow().clone())
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Health {
+    pub ok: bool,
+    pub log_size: u64,
+}
+
+#[utoipa::path(get, path = "/v1/health", responses((status = 200, body = Health)))]
+pub async fn health(State(app): State<AppState>) -> Json<Health> {
+    Json(Health {
+        ok: true,
+        log_size: app.view.borrow().log_size,
+    })
+}

@@ -1,0 +1,424 @@
+//! The one writer (issue 7): takes signed commands from a bounded queue, stamps them, verifies
+//! their signatures in a batch, applies them to the engine, appends the accepted entries in one
+//! durable batch (group commit), and only then answers each request. It also closes trading
+//! days and runs the month on time: before stamping a batch past midnight it first applies the
+//! exchange's `CloseTradingDay` (and the due `RunMonthlyDistribution`), and when idle it wakes at
+//! midnight by the injected clock.
+
+use crate::clock::Clock;
+use crate::journal::Journal;
+use crate::view::{PublicView, RunView};
+use assay_core::{PublicKey, Timestamp, TradingDay};
+use assay_engine::{
+    apply_verified, replay_one, verify_signatures, Command, Envelope, Event, Input, LogEntry,
+    Refusal, State,
+};
+use ed25519_dalek::SigningKey;
+use serde::Serialize;
+use std::collections::{HashMap, VecDeque};
+use std::sync::Arc;
+use tokio::sync::{broadcast, mpsc, oneshot, watch};
+
+/// Most submissions taken into one batch (one durable append).
+pub const BATCH_INPUTS_MAX: usize = 1_024;
+/// Queue length before requests are answered 503 with Retry-After.
+pub const QUEUE_INPUTS_MAX: usize = 8_192;
+/// Accepted outcomes kept to answer a resubmitted envelope idempotently.
+pub const IDEMPOTENT_OUTCOMES_MAX: usize = 1_000_000;
+/// Events kept for slow stream subscribers before they miss some.
+pub const STREAM_EVENTS_MAX: usize = 4_096;
+
+/// What an accepted input did.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Accepted {
+    /// Index of the input's entry in the log.
+    pub index: u64,
+    /// The sequencer's timestamp, µs since the Unix epoch (UTC).
+    pub timestamp: i64,
+    /// The engine's events, as JSON.
+    #[schema(value_type = Vec<Object>)]
+    pub events: Vec<Event>,
+}
+
+#[derive(Debug, Clone)]
+pub enum Rejection {
+    Refused(Refusal),
+    /// The signer's sequence number was used before, by a different envelope.
+    SequenceReused,
+    /// The log could not be written; nothing of the batch may be assumed applied.
+    Unavailable(String),
+}
+
+pub type Reply = Result<Arc<Accepted>, Rejection>;
+
+/// A request for the sequencer: a client's signed envelope, or a command the exchange itself
+/// signs (deposits recorded by an operator).
+pub enum Request {
+    Signed(Envelope),
+    Exchange(Command),
+}
+
+pub struct Submission {
+    pub request: Request,
+    pub reply: oneshot::Sender<Reply>,
+}
+
+/// What clients hold: a bounded queue into the sequencer.
+#[derive(Clone)]
+pub struct SequencerHandle {
+    queue: mpsc::Sender<Submission>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SubmitError {
+    #[error("the sequencer queue is full")]
+    QueueFull,
+    #[error("the sequencer has stopped")]
+    Stopped,
+}
+
+impl SequencerHandle {
+    /// Queues a request; never waits for room (a full queue is the caller's 503).
+    pub async fn submit(&self, request: Request) -> Result<Reply, SubmitError> {
+        let (reply, answer) = oneshot::channel();
+        self.queue
+            .try_send(Submission { request, reply })
+            .map_err(|error| match error {
+                mpsc::error::TrySendError::Full(_) => SubmitError::QueueFull,
+                mpsc::error::TrySendError::Closed(_) => SubmitError::Stopped,
+            })?;
+        answer.await.map_err(|_| SubmitError::Stopped)
+    }
+}
+
+/// Channels the rest of the server reads.
+pub struct Published {
+    pub view: watch::Receiver<Arc<PublicView>>,
+    pub events: broadcast::Sender<Arc<String>>,
+}
+
+pub struct Sequencer<J: Journal> {
+    state: State,
+    journal: J,
+    clock: Clock,
+    exchange: SigningKey,
+    last_stamp: Timestamp,
+    batch_now: Timestamp,
+    log_size: u64,
+    outcomes: HashMap<(PublicKey, u64), (Envelope, Arc<Accepted>)>,
+    outcome_order: VecDeque<(PublicKey, u64)>,
+    runs: Vec<RunView>,
+    view: watch::Sender<Arc<PublicView>>,
+    events: broadcast::Sender<Arc<String>>,
+}
+
+impl<J: Journal> Sequencer<J> {
+    /// Replays the journal (checking every signature and event digest), writes genesis if the
+    /// journal is empty, and returns the sequencer with its handle and published channels.
+    pub async fn start(
+        journal: J,
+        clock: Clock,
+        exchange: SigningKey,
+        rules_json: &str,
+    ) -> anyhow::Result<(
+        Sequencer<J>,
+        SequencerHandle,
+        Published,
+        mpsc::Receiver<Submission>,
+    )> {
+        let mut state = State::new();
+        let mut runs = Vec::new();
+        let entries = journal.entries().await?;
+        let mut last_stamp = Timestamp(i64::MIN);
+        let mut outcomes = HashMap::new();
+        let mut outcome_order = VecDeque::new();
+        for (index, bytes) in entries.iter().enumerate() {
+            let events = replay_one(&mut state, index as u64, bytes)?;
+            runs.extend(events.iter().filter_map(RunView::from_event));
+            let entry = LogEntry::decode(bytes).expect("replay_one decoded it");
+            last_stamp = entry.input.timestamp;
+            let key = (entry.input.envelope.signer, entry.input.envelope.sequence);
+            let accepted = Accepted {
+                index: index as u64,
+                timestamp: last_stamp.0,
+                events,
+            };
+            outcomes.insert(key, (entry.input.envelope, Arc::new(accepted)));
+            outcome_order.push_back(key);
+        }
+        let (view, view_rx) = watch::channel(Arc::new(PublicView::default()));
+        let (events, _) = broadcast::channel(STREAM_EVENTS_MAX);
+        let mut sequencer = Sequencer {
+            state,
+            journal,
+            clock,
+            exchange,
+            last_stamp,
+            batch_now: Timestamp(i64::MIN),
+            log_size: entries.len() as u64,
+            outcomes,
+            outcome_order,
+            runs,
+            view,
+            events: events.clone(),
+        };
+        sequencer.trim_outcomes();
+        if sequencer.state.exchange.is_none() {
+            sequencer.batch_now = sequencer.clock.now();
+            let genesis = Command::Genesis {
+                rules_json: rules_json.to_string(),
+            };
+            let mut pending = Vec::new();
+            let now = sequencer.stamp();
+            sequencer.apply_exchange(genesis, now, &mut pending)?;
+            sequencer.commit(pending).await?;
+        }
+        sequencer.publish();
+        let (queue, rx) = mpsc::channel(QUEUE_INPUTS_MAX);
+        Ok((
+            sequencer,
+            SequencerHandle { queue },
+            Published {
+                view: view_rx,
+                events,
+            },
+            rx,
+        ))
+    }
+
+    pub fn state(&self) -> &State {
+        &self.state
+    }
+
+    /// Runs until every handle is dropped; then finishes the batch in hand and returns.
+    pub async fn run(mut self, mut queue: mpsc::Receiver<Submission>) -> J {
+        loop {
+            let midnight = TradingDay(self.state.open_day.0 + 1).start();
+            let wait = self.clock.until(midnight);
+            let mut batch = Vec::new();
+            tokio::select! {
+                received = queue.recv() => match received {
+                    Some(submission) => batch.push(submission),
+                    None => break,
+                },
+                _ = tokio::time::sleep(wait) => {}
+            }
+            while batch.len() < BATCH_INPUTS_MAX {
+                match queue.try_recv() {
+                    Ok(submission) => batch.push(submission),
+                    Err(_) => break,
+                }
+            }
+            if let Err(error) = self.process(batch).await {
+                // The state may now be ahead of the durable log: stop, and let a restart replay
+                // the log (every acknowledged input is in it; nothing else was acknowledged).
+                eprintln!("sequencer stopping: {error:#}");
+                break;
+            }
+        }
+        self.journal
+    }
+
+    /// Strictly increasing stamps from the clock as read at the start of the batch
+    /// (`batch_now`), so one batch never straddles a midnight the catch-up did not see.
+    fn stamp(&mut self) -> Timestamp {
+        let now = self
+            .batch_now
+            .max(Timestamp(self.last_stamp.0.saturating_add(1)));
+        self.last_stamp = now;
+        now
+    }
+
+    fn apply_exchange(
+        &mut self,
+        command: Command,
+        timestamp: Timestamp,
+        pending: &mut Vec<(Vec<u8>, Vec<Event>, Option<Submission>, Envelope, Timestamp)>,
+    ) -> anyhow::Result<()> {
+        let signer = PublicKey::from(self.exchange.verifying_key());
+        let sequence = self.state.sequences.get(&signer).copied().unwrap_or(0);
+        let envelope = Envelope::sign(&self.exchange, sequence, command);
+        let input = Input {
+            envelope: envelope.clone(),
+            timestamp,
+        };
+        let events = apply_verified(&mut self.state, &input).map_err(|refusal| {
+            anyhow::anyhow!("the exchange's own command was refused: {refusal}")
+        })?;
+        pending.push((
+            LogEntry::new(input, &events).encode(),
+            events,
+            None,
+            envelope,
+            timestamp,
+        ));
+        Ok(())
+    }
+
+    /// Trading-day closes and the monthly run that are due by `now` (M2–M4, M10, D4).
+    fn catch_up(
+        &mut self,
+        pending: &mut Vec<(Vec<u8>, Vec<Event>, Option<Submission>, Envelope, Timestamp)>,
+    ) -> anyhow::Result<()> {
+        loop {
+            if let Some(month) = self.state.run_pending {
+                let now = self.stamp();
+                self.apply_exchange(Command::RunMonthlyDistribution { month }, now, pending)?;
+                continue;
+            }
+            let day = self.state.open_day;
+            if self.batch_now.max(self.last_stamp).trading_day() <= day {
+                return Ok(());
+            }
+            let stamp = self.stamp();
+            self.apply_exchange(Command::CloseTradingDay { day }, stamp, pending)?;
+        }
+    }
+
+    async fn process(&mut self, batch: Vec<Submission>) -> anyhow::Result<()> {
+        let mut pending = Vec::with_capacity(batch.len() + 2);
+        self.batch_now = self.clock.now();
+        self.catch_up(&mut pending)?;
+        // Stamp every request in arrival order; verify the clients' signatures in one batch.
+        let stamps: Vec<Timestamp> = batch.iter().map(|_| self.stamp()).collect();
+        let signed: Vec<Input> = batch
+            .iter()
+            .zip(&stamps)
+            .filter_map(|(submission, &timestamp)| match &submission.request {
+                Request::Signed(envelope) => Some(Input {
+                    envelope: envelope.clone(),
+                    timestamp,
+                }),
+                Request::Exchange(_) => None,
+            })
+            .collect();
+        let mut verdicts = verify_signatures(&signed).into_iter();
+        let mut signed = signed.into_iter();
+        for (submission, timestamp) in batch.into_iter().zip(stamps) {
+            let (input, verdict) = match &submission.request {
+                Request::Signed(_) => {
+                    let input = signed.next().expect("one input per signed request");
+                    (
+                        input,
+                        verdicts.next().expect("one verdict per signed input"),
+                    )
+                }
+                // Signed now, with the exchange's next sequence number, so a refused operator
+                // command leaves no gap.
+                Request::Exchange(command) => {
+                    let signer = PublicKey::from(self.exchange.verifying_key());
+                    let sequence = self.state.sequences.get(&signer).copied().unwrap_or(0);
+                    let envelope = Envelope::sign(&self.exchange, sequence, command.clone());
+                    (
+                        Input {
+                            envelope,
+                            timestamp,
+                        },
+                        Ok(()),
+                    )
+                }
+            };
+            let outcome = verdict.and_then(|()| apply_verified(&mut self.state, &input));
+            match outcome {
+                Ok(events) => {
+                    let entry = LogEntry::new(input.clone(), &events).encode();
+                    pending.push((
+                        entry,
+                        events,
+                        Some(submission),
+                        input.envelope,
+                        input.timestamp,
+                    ));
+                }
+                Err(refusal @ Refusal::SequenceReplayed { .. }) => {
+                    let key = (input.envelope.signer, input.envelope.sequence);
+                    let reply = match self.outcomes.get(&key) {
+                        Some((envelope, accepted)) if *envelope == input.envelope => {
+                            Ok(accepted.clone())
+                        }
+                        Some(_) => Err(Rejection::SequenceReused),
+                        None => Err(Rejection::Refused(refusal)),
+                    };
+                    let _ = submission.reply.send(reply);
+                }
+                Err(refusal) => {
+                    let _ = submission.reply.send(Err(Rejection::Refused(refusal)));
+                }
+            }
+        }
+        self.commit(pending).await
+    }
+
+    /// Appends the batch durably, then answers, records outcomes and publishes.
+    async fn commit(
+        &mut self,
+        pending: Vec<(Vec<u8>, Vec<Event>, Option<Submission>, Envelope, Timestamp)>,
+    ) -> anyhow::Result<()> {
+        if pending.is_empty() {
+            return Ok(());
+        }
+        let entries: Vec<Vec<u8>> = pending.iter().map(|p| p.0.clone()).collect();
+        if let Err(error) = self.journal.append(&entries).await {
+            for (_, _, submission, _, _) in pending {
+                if let Some(submission) = submission {
+                    let _ = submission
+                        .reply
+                        .send(Err(Rejection::Unavailable(error.to_string())));
+                }
+            }
+            return Err(error);
+        }
+        for (_, events, submission, envelope, timestamp) in pending {
+            let index = self.log_size;
+            self.log_size += 1;
+            for event in &events {
+                self.broadcast(event);
+                if let Some(run) = RunView::from_event(event) {
+                    self.runs.push(run);
+                }
+            }
+            let key = (envelope.signer, envelope.sequence);
+            let accepted = Arc::new(Accepted {
+                index,
+                timestamp: timestamp.0,
+                events,
+            });
+            self.outcomes.insert(key, (envelope, accepted.clone()));
+            self.outcome_order.push_back(key);
+            if let Some(submission) = submission {
+                let _ = submission.reply.send(Ok(accepted));
+            }
+        }
+        self.trim_outcomes();
+        self.publish();
+        Ok(())
+    }
+
+    fn trim_outcomes(&mut self) {
+        while self.outcome_order.len() > IDEMPOTENT_OUTCOMES_MAX {
+            if let Some(key) = self.outcome_order.pop_front() {
+                self.outcomes.remove(&key);
+            }
+        }
+    }
+
+    /// Price and basket events for the server-sent-events stream; nothing about members.
+    fn broadcast(&self, event: &Event) {
+        let kind = match event {
+            Event::BasketPosted { .. } => "basket_posted",
+            Event::BasketClosed { .. } => "basket_closed",
+            Event::BasketUnfillable { .. } => "basket_unfillable",
+            Event::BasketCanceled { .. } => "basket_canceled",
+            Event::TradingDayClosed { .. } => "price",
+            Event::EmergencyMeeting { .. } => "emergency_meeting",
+            _ => return,
+        };
+        let body = serde_json::json!({ "kind": kind, "event": event }).to_string();
+        let _ = self.events.send(Arc::new(body));
+    }
+
+    fn publish(&self) {
+        let view = PublicView::build(&self.state, self.log_size, &self.runs);
+        self.view.send_replace(Arc::new(view));
+    }
+}
