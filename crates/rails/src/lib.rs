@@ -28,7 +28,7 @@ pub use destination::{
     UsdcAddress, COMMITMENT_DOMAIN,
 };
 pub use error::Error;
-pub use run::{check_sum, RailTotals, RunId};
+pub use run::{check_sum, write_run, RailTotals, RunFiles, RunId, RUN_SEQUENCE_MAX};
 
 use assay_core::{MemberId, Micros};
 use sha2::{Digest, Sha256};

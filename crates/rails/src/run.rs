@@ -1,7 +1,9 @@
 //! The run as a whole: its id, and the sum check that the rails pay exactly the members' total
 //! (rules D4, D6).
 
-use crate::{Error, PayoutLine, Rail, RailFile};
+use crate::ach::{self, AchConfig, AchLimits};
+use crate::usdc::{Distribution, DocumentOptions};
+use crate::{prepaid, Error, PayoutLine, Rail, RailFile};
 use assay_core::{Micros, Month};
 use std::fmt;
 
@@ -152,6 +154,72 @@ pub fn check_sum(expected: Micros, totals: &RailTotals) -> Result<(), Error> {
         return Err(Error::SumMismatch { expected, found });
     }
     Ok(())
+}
+
+/// Every file of a run, and the USDC tree for members' claims.
+#[derive(Debug)]
+pub struct RunFiles {
+    pub ach: Vec<RailFile>,
+    /// The tree, for [`Distribution::claims`]; `None` if no member chose USDC.
+    pub usdc: Option<Distribution>,
+    pub usdc_document: Option<RailFile>,
+    pub prepaid: Option<RailFile>,
+}
+
+impl RunFiles {
+    pub fn files(&self) -> impl Iterator<Item = &RailFile> {
+        self.ach
+            .iter()
+            .chain(self.usdc_document.as_ref())
+            .chain(self.prepaid.as_ref())
+    }
+}
+
+/// Writes every rail's files for a run (rule D4) and checks that together they pay exactly
+/// `expected_total`, the members' total the run computed (rule D6).
+///
+/// `lines` must be in strictly ascending member order, which also means no member is paid
+/// twice. Each rail keeps that order.
+pub fn write_run(
+    config: &AchConfig,
+    limits: &AchLimits,
+    run: RunId,
+    lines: &[PayoutLine],
+    expected_total: Micros,
+    usdc_options: DocumentOptions,
+) -> Result<RunFiles, Error> {
+    for pair in lines.windows(2) {
+        if pair[1].member <= pair[0].member {
+            return Err(Error::LinesNotAscending {
+                previous: pair[0].member,
+                member: pair[1].member,
+            });
+        }
+    }
+    let on = |rail: Rail| {
+        lines
+            .iter()
+            .filter(move |line| line.destination.rail() == rail)
+    };
+    let ach = ach::write_files(config, limits, run, on(Rail::Ach))?;
+    let usdc = match on(Rail::Usdc).next() {
+        Some(_) => Some(Distribution::build(run, on(Rail::Usdc))?),
+        None => None,
+    };
+    let usdc_document = usdc
+        .as_ref()
+        .map(|distribution| distribution.document(usdc_options))
+        .transpose()?;
+    let prepaid = prepaid::write_file(run, on(Rail::Prepaid))?;
+    let files = RunFiles {
+        ach,
+        usdc,
+        usdc_document,
+        prepaid,
+    };
+    let totals = RailTotals::of_files(files.files())?;
+    check_sum(expected_total, &totals)?;
+    Ok(files)
 }
 
 #[cfg(test)]
