@@ -9,7 +9,7 @@
 use std::process::Command;
 
 /// Crates that must stay pure. Add each new core crate here when it lands.
-const PURE: &[&str] = &["assay-core", "assay-market"];
+const PURE: &[&str] = &["assay-core", "assay-market", "assay-rails"];
 
 /// Crates that do I/O, bring a runtime, or read the clock or the OS's randomness.
 const FORBIDDEN: &[&str] = &[

@@ -156,7 +156,7 @@ fn check_line(line: &PayoutLine, rail: Rail) -> Result<(), Error> {
 /// crate invariant on rounding).
 fn whole_cents(line: &PayoutLine, rail: Rail) -> Result<u64, Error> {
     let micros = line.amount.get();
-    if micros % MICROS_PER_CENT != 0 {
+    if !micros.is_multiple_of(MICROS_PER_CENT) {
         return Err(Error::AmountNotWholeCents {
             member: line.member,
             amount: line.amount,

@@ -204,7 +204,9 @@ fn parse_amount(text: &str) -> Option<Micros> {
     let canonical =
         !text.is_empty() && !text.starts_with('0') && text.bytes().all(|b| b.is_ascii_digit());
     let micros: u64 = text.parse().ok().filter(|_| canonical)?;
-    (micros % MICROS_PER_CENT == 0).then_some(Micros::new(micros))
+    micros
+        .is_multiple_of(MICROS_PER_CENT)
+        .then_some(Micros::new(micros))
 }
 
 fn check_checksum(

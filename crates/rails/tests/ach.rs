@@ -7,7 +7,7 @@ mod common;
 use assay_core::{MemberId, Micros};
 use assay_rails::ach::{self, AchFile, AchLimits, FILE_ID_MODIFIERS};
 use assay_rails::{Destination, Error, PayoutLine, RailFile};
-use common::{ach_destination, config, lines, run};
+use common::{ach_destination, config, lines, run, Corrupt};
 use proptest::prelude::*;
 
 /// Writes `lines`, reads every file back, and checks the files against the lines and the
@@ -237,7 +237,7 @@ fn a_run_that_needs_more_file_id_modifiers_than_remain_is_refused() {
 #[test]
 fn lines_an_ach_file_cannot_carry_are_refused() {
     let good = lines(3, 1, ach_destination, 100_000).remove(0);
-    let cases: [(fn(&mut PayoutLine), &str); 5] = [
+    let cases: [(Corrupt<PayoutLine>, &str); 5] = [
         (
             |l| l.amount = Micros::new(5_000_001),
             "amount_not_whole_cents",
@@ -272,7 +272,7 @@ fn lines_an_ach_file_cannot_carry_are_refused() {
 #[test]
 fn bad_configuration_and_limits_are_refused() {
     let lines = lines(4, 2, ach_destination, 100_000);
-    let cases: [(fn(&mut ach::AchConfig), &str); 6] = [
+    let cases: [(Corrupt<ach::AchConfig>, &str); 6] = [
         (|c| c.effective_entry_date.month = 1, "effective_entry_date"),
         (|c| c.file_creation_date.month = 13, "effective_entry_date"),
         (
@@ -382,7 +382,7 @@ fn padding_must_fill_the_last_block_exactly() {
     record(&mut bytes, 20)[50] = b'0';
     check_refused(&bytes, "ach_field_invalid", 20, "padding");
     let mut bytes = small_file();
-    bytes.extend_from_slice(&bytes[bytes.len() - 95..].to_vec());
+    bytes.extend_from_within(bytes.len() - 95..);
     check_refused(&bytes, "ach_field_invalid", 21, "padding");
     let mut bytes = small_file();
     bytes.pop();

@@ -6,7 +6,7 @@ mod common;
 use assay_core::{MemberId, Micros};
 use assay_rails::prepaid::{self, PrepaidFile};
 use assay_rails::{Destination, PayoutLine};
-use common::{lines, prepaid_destination, run};
+use common::{lines, prepaid_destination, run, Corrupt};
 use proptest::prelude::*;
 
 fn check(lines: &[PayoutLine]) -> PrepaidFile {
@@ -90,7 +90,7 @@ fn a_small_file_matches_its_golden_bytes() {
 #[test]
 fn lines_a_card_cannot_carry_are_refused_and_no_lines_write_no_file() {
     let good = lines(12, 1, prepaid_destination, 100_000).remove(0);
-    let cases: [(fn(&mut PayoutLine), &str); 3] = [
+    let cases: [(Corrupt<PayoutLine>, &str); 3] = [
         (
             |l| l.amount = Micros::new(5_000_001),
             "amount_not_whole_cents",

@@ -134,7 +134,7 @@ pub fn read_file(bytes: &[u8]) -> Result<AchFile, Error> {
         }
     }
     let record_count = records.number;
-    if record_count % BLOCKING_FACTOR != 0 {
+    if !record_count.is_multiple_of(BLOCKING_FACTOR) {
         return Err(Error::AchField {
             record: record_count,
             field: "padding",

@@ -9,6 +9,9 @@ use assay_rails::{
     UsdcAddress,
 };
 
+/// A way to spoil a valid value, for tables of refusal cases.
+pub type Corrupt<T> = fn(&mut T);
+
 pub fn run() -> RunId {
     RunId::new(
         Month {
