@@ -210,16 +210,22 @@ impl Distribution {
         &self.leaves
     }
 
-    /// The proof of the leaf with claim index `index` (panics if out of range, as slices do).
-    pub fn proof(&self, index: usize) -> Vec<[u8; 32]> {
-        let mut node = self.tree_index[index] as usize;
+    /// The proof of the leaf with claim index `index`, `None` past the last leaf.
+    pub fn proof(&self, index: usize) -> Option<Vec<[u8; 32]>> {
+        let mut node = *self.tree_index.get(index)? as usize;
         let mut proof = Vec::with_capacity(usize::BITS as usize);
         while node > 0 {
             let sibling = if node % 2 == 1 { node + 1 } else { node - 1 };
             proof.push(self.tree[sibling]);
             node = (node - 1) / 2;
         }
-        proof
+        Some(proof)
+    }
+
+    /// The proof of a leaf known to exist (every caller below iterates over the leaves).
+    fn proof_of_leaf(&self, index: usize) -> Vec<[u8; 32]> {
+        self.proof(index)
+            .expect("index ranges over the leaves, each of which has a proof")
     }
 
     /// Every member's claim, in line order.
@@ -231,7 +237,7 @@ impl Distribution {
             .map(|(index, (leaf, member))| Claim {
                 member: *member,
                 leaf: *leaf,
-                proof: self.proof(index),
+                proof: self.proof_of_leaf(index),
             })
     }
 
@@ -277,7 +283,7 @@ impl Distribution {
                 sink.put(if index > 0 { b",\n\"" } else { b"\n\"" })?;
                 sink.decimal(index as u64)?;
                 sink.put(b"\":[")?;
-                for (step, sibling) in self.proof(index).iter().enumerate() {
+                for (step, sibling) in self.proof_of_leaf(index).iter().enumerate() {
                     if step > 0 {
                         sink.put(b",")?;
                     }

@@ -477,4 +477,25 @@ proptest! {
         let lines = lines(seed, count, ach_destination, 100_000);
         check(&lines, &limits);
     }
+
+    /// Parsers never panic: any mutation of a valid file is read or refused with a located
+    /// error (a cheap stand-in for a fuzz target).
+    #[test]
+    fn a_mutated_file_is_read_or_refused_never_a_panic(
+        mutations in prop::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 1..6),
+        cut in any::<prop::sample::Index>(),
+        truncate in any::<bool>(),
+    ) {
+        let mut bytes = small_file();
+        for (position, byte) in mutations {
+            let position = position.index(bytes.len());
+            bytes[position] = byte;
+        }
+        if truncate {
+            bytes.truncate(cut.index(bytes.len()));
+        }
+        if let Err(error) = ach::read_file(&bytes) {
+            prop_assert!(error.location().is_some(), "{}", error);
+        }
+    }
 }

@@ -226,4 +226,20 @@ proptest! {
         let second = prepaid::write_file(run(), &lines).unwrap();
         prop_assert_eq!(first, second);
     }
+
+    /// The reader never panics: any mutation of a valid file is read or refused with a
+    /// located error (a cheap stand-in for a fuzz target).
+    #[test]
+    fn a_mutated_file_is_read_or_refused_never_a_panic(
+        mutations in prop::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 1..6),
+    ) {
+        let mut bytes = small_file().into_bytes();
+        for (position, byte) in mutations {
+            let position = position.index(bytes.len());
+            bytes[position] = byte;
+        }
+        if let Err(error) = prepaid::read_file(&bytes) {
+            prop_assert!(error.location().is_some(), "{}", error);
+        }
+    }
 }

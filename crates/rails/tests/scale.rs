@@ -86,3 +86,54 @@ fn a_million_lines_per_rail() {
         peak_rss_mib(),
     );
 }
+
+/// The design target, measured on demand (not in CI: generating the lines alone takes a while):
+/// `ASSAY_SCALE_MEMBERS=10000000 cargo test --release -p assay-rails --test scale -- --nocapture`.
+/// One run of that many members, a third on each rail, through `write_run` with the sum check.
+#[test]
+fn a_whole_run_at_the_design_target() {
+    let Some(members) = std::env::var("ASSAY_SCALE_MEMBERS")
+        .ok()
+        .and_then(|count| count.parse::<u64>().ok())
+    else {
+        eprintln!("skipped a_whole_run_at_the_design_target: set ASSAY_SCALE_MEMBERS=10000000");
+        return;
+    };
+    let mut rng = Rng(7);
+    let started = Instant::now();
+    let lines: Vec<PayoutLine> = (0..members)
+        .map(|i| {
+            let destination = match i % 3 {
+                0 => ach_destination(&mut rng),
+                1 => usdc_destination(&mut rng),
+                _ => prepaid_destination(&mut rng),
+            };
+            PayoutLine {
+                member: MemberId(i + 1),
+                amount: Micros::new((500 + rng.below(100_000)) * 10_000),
+                destination,
+            }
+        })
+        .collect();
+    let generated = started.elapsed();
+    let expected = Micros::sum(lines.iter().map(|line| line.amount)).unwrap();
+    let started = Instant::now();
+    let options = DocumentOptions { proofs: false };
+    let files = assay_rails::write_run(
+        &config(),
+        &AchLimits::NACHA,
+        run(),
+        &lines,
+        expected,
+        options,
+    )
+    .unwrap();
+    let written = started.elapsed();
+    eprintln!(
+        "{members} members on three rails: lines generated in {generated:?}, every file written \
+         and sum-checked in {written:?} ({} files, {} MB); peak memory {}",
+        files.files().count(),
+        files.files().map(|file| file.bytes().len()).sum::<usize>() / 1_000_000,
+        peak_rss_mib(),
+    );
+}

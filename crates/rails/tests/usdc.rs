@@ -25,7 +25,8 @@ fn a_single_leaf_is_its_own_root() {
     let lines = lines(1, 1);
     let distribution = Distribution::build(run(), &lines).unwrap();
     assert_eq!(distribution.root(), distribution.leaves()[0].hash());
-    assert!(distribution.proof(0).is_empty());
+    assert!(distribution.proof(0).unwrap().is_empty());
+    assert!(distribution.proof(1).is_none());
 }
 
 #[test]
@@ -74,7 +75,7 @@ proptest! {
         for (index, leaf) in distribution.leaves().iter().enumerate() {
             prop_assert_eq!(leaf.index, index as u64);
             prop_assert_eq!(leaf.amount, lines[index].amount);
-            let proof = distribution.proof(index);
+            let proof = distribution.proof(index).unwrap();
             prop_assert!(usdc::verify(&root, leaf, &proof));
             let mut forged = *leaf;
             forged.amount = Micros::new(leaf.amount.get() + 1);

@@ -114,7 +114,7 @@ fn trees_match_openzeppelin_merkle_tree() {
         let proofs = result["proofs"].as_array().unwrap();
         assert_eq!(proofs.len(), size);
         for (index, oz_proof) in proofs.iter().enumerate() {
-            let proof = distribution.proof(index);
+            let proof = distribution.proof(index).unwrap();
             let ours: Vec<Value> = proof.iter().map(|node| hex_value(node)).collect();
             assert_eq!(
                 oz_proof.as_array().unwrap(),
