@@ -15,6 +15,7 @@ const PURE: &[&str] = &[
     "assay-coop",
     "assay-engine",
     "assay-log",
+    "assay-rails",
 ];
 
 /// Crates that do I/O, bring a runtime, or read the clock or the OS's randomness.
