@@ -11,7 +11,9 @@ pub mod limits;
 pub mod openapi;
 pub mod problem;
 pub mod routes;
+pub mod run;
 pub mod sequencer;
+pub mod store_journal;
 pub mod view;
 
 use crate::limits::RateLimiter;
@@ -40,10 +42,12 @@ pub struct AppState {
     pub rules_hash: String,
     pub admin_token: Option<String>,
     pub limiter: Arc<RateLimiter>,
+    /// The durable log's read side; `None` for a server on a memory journal.
+    pub log: Option<Arc<routes::log::LogReader>>,
 }
 
 pub fn router(app: AppState) -> Router {
-    use routes::{commands, public, stream};
+    use routes::{commands, log, public, stream};
     Router::new()
         .route("/v1/commands", post(commands::submit))
         .route("/v1/admin/deposits", post(commands::deposit))
@@ -55,6 +59,11 @@ pub fn router(app: AppState) -> Router {
         .route("/v1/events", get(stream::events))
         .route("/v1/health", get(public::health))
         .route("/v1/openapi.json", get(openapi::openapi_json))
+        .route("/v1/log", get(log::info))
+        .route("/checkpoint", get(log::checkpoint))
+        .route("/tile/{*path}", get(log::tile))
+        .route("/v1/proofs/inclusion", get(log::inclusion))
+        .route("/v1/proofs/consistency", get(log::consistency))
         .layer(RequestBodyLimitLayer::new(REQUEST_BODY_BYTES_MAX))
         .layer(TimeoutLayer::with_status_code(
             axum::http::StatusCode::REQUEST_TIMEOUT,

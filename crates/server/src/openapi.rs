@@ -1,6 +1,6 @@
 //! The OpenAPI document, generated from the route handlers' annotations (never hand-written).
 
-use crate::routes::{commands, public, stream};
+use crate::routes::{commands, log, public, stream};
 use utoipa::OpenApi;
 
 #[derive(OpenApi)]
@@ -20,6 +20,11 @@ use utoipa::OpenApi;
         public::health,
         stream::events,
         openapi_json,
+        log::info,
+        log::checkpoint,
+        log::tile,
+        log::inclusion,
+        log::consistency,
     ),
     components(schemas(crate::problem::Problem))
 )]

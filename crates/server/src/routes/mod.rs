@@ -2,6 +2,7 @@
 //! against the OpenAPI document, so no route goes undocumented.
 
 pub mod commands;
+pub mod log;
 pub mod public;
 pub mod stream;
 
@@ -17,4 +18,9 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("get", "/v1/events"),
     ("get", "/v1/health"),
     ("get", "/v1/openapi.json"),
+    ("get", "/v1/log"),
+    ("get", "/checkpoint"),
+    ("get", "/tile/{path}"),
+    ("get", "/v1/proofs/inclusion"),
+    ("get", "/v1/proofs/consistency"),
 ];

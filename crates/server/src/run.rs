@@ -1,0 +1,131 @@
+//! Starting and stopping the whole service: store, log writer, sequencer, HTTP.
+
+use crate::clock::Clock;
+use crate::limits::RateLimiter;
+use crate::routes::log::LogReader;
+use crate::sequencer::Sequencer;
+use crate::store_journal::StoreJournal;
+use crate::{router, AppState};
+use anyhow::Context;
+use assay_core::Rules;
+use assay_log::NoteSigner;
+use assay_store::{AnyStore, LogWriter, StoreLocation};
+use ed25519_dalek::SigningKey;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+pub struct ServeOptions {
+    pub listen: SocketAddr,
+    pub location: StoreLocation,
+    pub origin: String,
+    pub log_signer: NoteSigner,
+    pub exchange_key: SigningKey,
+    pub rules: Rules,
+    pub clock: Clock,
+    pub admin_token: Option<String>,
+    pub rate_per_key: u32,
+}
+
+pub struct RunningServer {
+    pub addr: SocketAddr,
+    shutdown: oneshot::Sender<()>,
+    http: JoinHandle<std::io::Result<()>>,
+    sequencer: JoinHandle<StoreJournal>,
+}
+
+/// Opens the store (replaying the log into the engine), then serves until [`RunningServer::stop`].
+pub async fn start(options: ServeOptions) -> anyhow::Result<RunningServer> {
+    let store = AnyStore::open(&options.location)
+        .await
+        .context("opening the store")?;
+    let writer = LogWriter::open(store, &options.origin, options.log_signer.clone())
+        .await
+        .context("resuming the log")?;
+    let vkey = writer.verifier_key().to_vkey();
+    let journal = StoreJournal::new(writer);
+    let rules_json = options.rules.canonical_json();
+    let (sequencer, handle, published, queue) = Sequencer::start(
+        journal,
+        options.clock.clone(),
+        options.exchange_key.clone(),
+        &rules_json,
+    )
+    .await
+    .context("replaying the log")?;
+    let rules = sequencer.state().rules().cloned().unwrap_or(options.rules);
+    let sequencer = tokio::spawn(async move {
+        let mut journal = sequencer.run(queue).await;
+        // A last checkpoint covers everything acknowledged before the stop.
+        if let Err(error) = journal.checkpoint().await {
+            eprintln!("final checkpoint failed: {error:#}");
+        }
+        journal
+    });
+    let reader_store = AnyStore::open(&options.location)
+        .await
+        .context("opening the store for reads")?;
+    let app = AppState {
+        sequencer: handle,
+        view: published.view,
+        events: published.events,
+        rules_json: Arc::new(rules.canonical_json()),
+        rules_hash: rules.hash_hex(),
+        admin_token: options.admin_token,
+        limiter: Arc::new(RateLimiter::new(options.rate_per_key)),
+        log: Some(Arc::new(LogReader {
+            store: reader_store,
+            origin: options.origin,
+            vkey,
+        })),
+    };
+    let listener = tokio::net::TcpListener::bind(options.listen)
+        .await
+        .with_context(|| format!("listening on {}", options.listen))?;
+    let addr = listener.local_addr()?;
+    let (shutdown, stopped) = oneshot::channel::<()>();
+    let http = tokio::spawn(async move {
+        axum::serve(listener, router(app))
+            .with_graceful_shutdown(async {
+                let _ = stopped.await;
+            })
+            .await
+    });
+    Ok(RunningServer {
+        addr,
+        shutdown,
+        http,
+        sequencer,
+    })
+}
+
+impl RunningServer {
+    /// Graceful stop: no new connections; requests in flight finish (their commands are
+    /// applied and durable, or refused cleanly); then the sequencer drains, signs a final
+    /// checkpoint and closes the store.
+    pub async fn stop(self) -> anyhow::Result<()> {
+        let _ = self.shutdown.send(());
+        self.http.await.context("joining the HTTP task")??;
+        let journal = self.sequencer.await.context("joining the sequencer")?;
+        journal.writer().store().close().await;
+        Ok(())
+    }
+
+    /// Serves until Ctrl-C or SIGTERM, then stops gracefully.
+    pub async fn run_until_signal(self) -> anyhow::Result<()> {
+        let ctrl_c = tokio::signal::ctrl_c();
+        #[cfg(unix)]
+        {
+            let mut term =
+                tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+            tokio::select! {
+                _ = ctrl_c => {}
+                _ = term.recv() => {}
+            }
+        }
+        #[cfg(not(unix))]
+        ctrl_c.await?;
+        self.stop().await
+    }
+}
