@@ -108,7 +108,7 @@ pub fn profile_tag<S: KeyStore>(vault: &Vault<S>, basket: BasketId) -> u64 {
     let profile = &vault.contents.profile;
     let class = format!(
         "{}|{}",
-        profile.region.map_or("-", |r| r.as_str()),
+        profile.region.as_ref().map_or("-", |r| r.as_str()),
         profile
             .age_band
             .map(|a| format!("{a:?}"))

@@ -111,7 +111,7 @@ pub fn generate(seed: u64, first_day: TradingDay, days: u32, canary: Option<&str
                 }
                 _ => Record::TosInteraction {
                     day,
-                    service: tag(rng.pick(SERVICES)),
+                    service: tag(SERVICES[rng.below(SERVICES.len() as u64) as usize]),
                     accepted: rng.below(4) != 0,
                 },
             };
