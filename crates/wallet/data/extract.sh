@@ -12,6 +12,7 @@ apt-get download webext-ublock-origin-firefox=1.67.0+dfsg-1~deb12u1 webext-priva
 for deb in *.deb; do dpkg-deb -x "$deb" root; done
 sha256sum *.deb > "$here/packages.sha256"
 easyprivacy="$(find root -name easyprivacy.txt | head -n 1)"
+easylist="$(find root -name easylist.txt | head -n 1)"
 yellowlist="$(find root -path '*privacy-badger/data/yellowlist.txt' | head -n 1)"
 export LC_ALL=C
 
@@ -21,6 +22,21 @@ grep -E '^\|\|[a-z0-9.-]+\^(\$.*)?$' "$easyprivacy" \
   | sed -E 's/^\|\|([a-z0-9.-]+)\^.*$/\1/' \
   | grep -E '^[a-z0-9-]+(\.[a-z0-9-]+)+$' \
   | sort -u > "$here/easyprivacy_hosts.txt"
+
+# 1b. The same host rules from EasyList (advertising), which the rubric also counts as commercial.
+grep -E '^\|\|[a-z0-9.-]+\^(\$.*)?$' "$easylist" \
+  | grep -v 'domain=' \
+  | sed -E 's/^\|\|([a-z0-9.-]+)\^.*$/\1/' \
+  | grep -E '^[a-z0-9-]+(\.[a-z0-9-]+)+$' \
+  | sort -u > "$here/easylist_hosts.txt"
+
+# 1c. EasyPrivacy's host-and-path rules (`||facebook.com/tr/`): host, a tab, the literal path
+#     prefix up to the first wildcard or separator.
+grep -E '^\|\|[a-z0-9.-]+/' "$easyprivacy" \
+  | grep -v 'domain=' \
+  | sed -E 's/^\|\|([a-z0-9.-]+)(\/[^*^$|?]*).*$/\1\t\2/' \
+  | grep -P '^[a-z0-9-]+(\.[a-z0-9-]+)+\t/' \
+  | sort -u > "$here/easyprivacy_host_paths.txt"
 
 # 2. Path words: lower-case words of 3+ letters in generic (host-less) rules, kept when at
 #    least 8 rules use them. Words, not rules: the classifier uses them as hashed features.
@@ -33,4 +49,4 @@ grep -E '^[/&?._-]' "$easyprivacy" \
 
 # 3. Privacy Badger's yellowlist: domains sites need to work (cookies blocked, requests kept).
 grep -E '^[a-z0-9.-]+$' "$yellowlist" | sort -u > "$here/yellowlist.txt"
-wc -l "$here"/easyprivacy_hosts.txt "$here"/easyprivacy_path_words.txt "$here"/yellowlist.txt
+wc -l "$here"/easyprivacy_hosts.txt "$here"/easylist_hosts.txt "$here"/easyprivacy_host_paths.txt "$here"/easyprivacy_path_words.txt "$here"/yellowlist.txt

@@ -20,7 +20,7 @@
 
 use crate::Error;
 use serde::{Deserialize, Serialize};
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::OnceLock;
 
 /// Hashed feature space: 2^18 weights (1 MiB of f32).
@@ -38,6 +38,8 @@ pub const SEED_WEIGHTS: &[(&str, f32)] = &[
     ("list:easyprivacy_host_third_party", 1.0),
     ("list:easyprivacy_words_1", 0.75),
     ("list:easyprivacy_words_2", 0.75),
+    ("list:easyprivacy_host_path", 3.0),
+    ("list:easylist_host", 2.0),
     ("list:yellowlist", -1.5),
 ];
 /// Learning rate of the training passes (AdaGrad-scaled).
@@ -48,11 +50,16 @@ pub const MEMBER_RATE: f32 = 1.0;
 pub const MEMBER_GENERIC_STEP_RATIO: f32 = 0.1;
 
 static EASYPRIVACY_HOSTS: &str = include_str!("../data/easyprivacy_hosts.txt");
+static EASYPRIVACY_HOST_PATHS: &str = include_str!("../data/easyprivacy_host_paths.txt");
+static EASYLIST_HOSTS: &str = include_str!("../data/easylist_hosts.txt");
 static EASYPRIVACY_WORDS: &str = include_str!("../data/easyprivacy_path_words.txt");
 static YELLOWLIST: &str = include_str!("../data/yellowlist.txt");
 
 struct Lists {
     hosts: HashSet<&'static str>,
+    /// Host → path prefixes of EasyPrivacy's host-and-path rules.
+    host_paths: HashMap<&'static str, Vec<&'static str>>,
+    ad_hosts: HashSet<&'static str>,
     words: HashSet<&'static str>,
     yellow: HashSet<&'static str>,
 }
@@ -61,6 +68,16 @@ fn lists() -> &'static Lists {
     static LISTS: OnceLock<Lists> = OnceLock::new();
     LISTS.get_or_init(|| Lists {
         hosts: EASYPRIVACY_HOSTS.lines().collect(),
+        host_paths: {
+            let mut map: HashMap<&'static str, Vec<&'static str>> = HashMap::new();
+            for line in EASYPRIVACY_HOST_PATHS.lines() {
+                if let Some((host, path)) = line.split_once('\t') {
+                    map.entry(host).or_default().push(path);
+                }
+            }
+            map
+        },
+        ad_hosts: EASYLIST_HOSTS.lines().collect(),
         words: EASYPRIVACY_WORDS.lines().collect(),
         yellow: YELLOWLIST.lines().collect(),
     })
@@ -169,6 +186,29 @@ fn words(text: &str) -> impl Iterator<Item = String> + '_ {
         .map(|w| w.to_ascii_lowercase())
 }
 
+/// Words of a field name: `advertiserTrackingEnabled`, `advertiser_tracking_enabled` and
+/// `cd[advertiser]` all give `advertiser`, `tracking`, `enabled`.
+fn field_words(field: &str) -> Vec<String> {
+    let mut words = Vec::new();
+    let mut current = String::new();
+    let mut previous_lower = false;
+    for c in field.chars() {
+        let boundary = !c.is_ascii_alphabetic() || (c.is_ascii_uppercase() && previous_lower);
+        if boundary && !current.is_empty() {
+            words.push(std::mem::take(&mut current));
+        }
+        if c.is_ascii_alphabetic() {
+            current.push(c.to_ascii_lowercase());
+        }
+        previous_lower = c.is_ascii_lowercase();
+    }
+    if !current.is_empty() {
+        words.push(current);
+    }
+    words.retain(|w| w.len() >= 2);
+    words
+}
+
 /// FNV-1a, 64-bit: a stable hash for feature names (no dependency, same on every machine).
 fn feature_index(name: &str) -> usize {
     let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
@@ -209,6 +249,18 @@ pub fn feature_names(request: &Request) -> Result<Vec<(String, bool)>, Error> {
             names.push(("list:easyprivacy_host_third_party".into(), false));
         }
     }
+    let path_listed = domain_and_parents(&host).any(|d| {
+        lists
+            .host_paths
+            .get(d)
+            .is_some_and(|prefixes| prefixes.iter().any(|p| path.starts_with(p)))
+    });
+    if path_listed {
+        names.push(("list:easyprivacy_host_path".into(), false));
+    }
+    if domain_and_parents(&host).any(|d| lists.ad_hosts.contains(d)) {
+        names.push(("list:easylist_host".into(), false));
+    }
     if domain_and_parents(&host).any(|d| lists.yellow.contains(d)) {
         names.push(("list:yellowlist".into(), false));
     }
@@ -234,6 +286,9 @@ pub fn feature_names(request: &Request) -> Result<Vec<(String, bool)>, Error> {
     }
     for field in params.iter().chain(&request.field_names) {
         names.push((format!("field:{}", field.to_ascii_lowercase()), false));
+        for word in field_words(field) {
+            names.push((format!("fieldword:{word}"), false));
+        }
     }
     for header in &request.header_names {
         names.push((format!("header:{}", header.to_ascii_lowercase()), false));
