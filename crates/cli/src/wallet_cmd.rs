@@ -92,9 +92,10 @@ pub fn run(command: Wallet) -> anyhow::Result<()> {
             file,
             passphrase_env,
         } => {
-            let store = SoftwareStore::create(&file, &passphrase(&passphrase_env)?, KdfParams::DEFAULT)
-                .map_err(wallet_error)
-                .with_context(|| format!("creating wallet {}", file.display()))?;
+            let store =
+                SoftwareStore::create(&file, &passphrase(&passphrase_env)?, KdfParams::DEFAULT)
+                    .map_err(wallet_error)
+                    .with_context(|| format!("creating wallet {}", file.display()))?;
             println!("created {}", file.display());
             print_keys(&Vault::open(store).map_err(wallet_error)?);
             Ok(())
@@ -127,8 +128,8 @@ pub fn run(command: Wallet) -> anyhow::Result<()> {
             let text = std::fs::read_to_string(&har)
                 .with_context(|| format!("reading {}", har.display()))?;
             let imported = assay_wallet::har::import(&text).map_err(wallet_error)?;
-            let model =
-                assay_wallet::eval::member_model(&vault.contents.decisions).map_err(wallet_error)?;
+            let model = assay_wallet::eval::member_model(&vault.contents.decisions)
+                .map_err(wallet_error)?;
             for request in &imported.requests {
                 let label = model.classify(request).map_err(wallet_error)?;
                 println!("{label:?}\t{} {}", request.method, request.url);

@@ -103,12 +103,12 @@ impl Checker {
                         new_size: next.size(),
                     });
                 }
-                proof
-                    .verify(&old.root(), &next.root())
-                    .map_err(|_| Error::CheckpointInconsistent {
+                proof.verify(&old.root(), &next.root()).map_err(|_| {
+                    Error::CheckpointInconsistent {
                         old_size: old.size(),
                         new_size: next.size(),
-                    })?;
+                    }
+                })?;
             }
         }
         Ok(self.last.insert(new))

@@ -154,8 +154,8 @@ pub fn split_url(url: &str) -> Result<(String, String, Vec<String>), Error> {
 /// Second-level labels under which registrations happen (a small stand-in for the Public
 /// Suffix List: enough for the hosts this wallet meets; a wrong guess costs one feature).
 const MULTI_LABEL_SUFFIXES: &[&str] = &[
-    "co.uk", "org.uk", "ac.uk", "gov.uk", "com.au", "net.au", "co.jp", "ne.jp", "com.br",
-    "com.cn", "com.tr", "co.in", "co.kr", "co.nz", "com.mx", "com.ar", "co.za", "com.sg",
+    "co.uk", "org.uk", "ac.uk", "gov.uk", "com.au", "net.au", "co.jp", "ne.jp", "com.br", "com.cn",
+    "com.tr", "co.in", "co.kr", "co.nz", "com.mx", "com.ar", "co.za", "com.sg",
 ];
 
 /// The registrable domain (eTLD+1) of a host.
@@ -237,7 +237,10 @@ pub fn feature_names(request: &Request) -> Result<Vec<(String, bool)>, Error> {
         ("bias".into(), false),
         (format!("host:{host}"), true),
         (format!("site:{site}"), true),
-        (format!("method:{}", request.method.to_ascii_uppercase()), false),
+        (
+            format!("method:{}", request.method.to_ascii_uppercase()),
+            false,
+        ),
     ];
     if third_party {
         names.push(("third_party".into(), false));
@@ -264,10 +267,7 @@ pub fn feature_names(request: &Request) -> Result<Vec<(String, bool)>, Error> {
     if domain_and_parents(&host).any(|d| lists.yellow.contains(d)) {
         names.push(("list:yellowlist".into(), false));
     }
-    let subdomain = host
-        .strip_suffix(site)
-        .unwrap_or("")
-        .trim_end_matches('.');
+    let subdomain = host.strip_suffix(site).unwrap_or("").trim_end_matches('.');
     for label in words(subdomain) {
         names.push((format!("label:{label}"), false));
     }
@@ -434,7 +434,10 @@ mod tests {
         assert_eq!(params, vec!["x", "utm_source"]);
         assert_eq!(split_url("ftp://x").unwrap_err().code(), "bad_url");
         assert_eq!(registrable_domain("a.b.example.co.uk"), "example.co.uk");
-        assert_eq!(registrable_domain("stats.g.doubleclick.net"), "doubleclick.net");
+        assert_eq!(
+            registrable_domain("stats.g.doubleclick.net"),
+            "doubleclick.net"
+        );
         assert_eq!(registrable_domain("localhost"), "localhost");
     }
 
@@ -442,8 +445,14 @@ mod tests {
     fn the_seed_model_follows_the_lists() {
         // rule W2: seeded from EasyPrivacy.
         let model = Classifier::seeded();
-        let tracker = request("news.example", "https://www.google-analytics.com/g/collect?v=2");
-        let font = request("news.example", "https://fonts.example-cdn.org/css2?family=Inter");
+        let tracker = request(
+            "news.example",
+            "https://www.google-analytics.com/g/collect?v=2",
+        );
+        let font = request(
+            "news.example",
+            "https://fonts.example-cdn.org/css2?family=Inter",
+        );
         assert_eq!(model.classify(&tracker).unwrap(), Label::Commercial);
         assert_eq!(model.classify(&font).unwrap(), Label::Utility);
     }

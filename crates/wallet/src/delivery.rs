@@ -87,7 +87,9 @@ impl DeliverySecret {
     }
 
     pub fn generate() -> Result<DeliverySecret, Error> {
-        Ok(DeliverySecret::from_ikm(&crate::keystore::random_bytes::<32>()?))
+        Ok(DeliverySecret::from_ikm(&crate::keystore::random_bytes::<
+            32,
+        >()?))
     }
 
     /// The delivery key to publish, signed by the buyer's Ed25519 key.
@@ -190,9 +192,15 @@ mod tests {
         assert_eq!(secret.open(7, &sealed).unwrap(), b"member data");
         assert_eq!(secret.open(8, &sealed).unwrap_err().code(), "delivery_open");
         let stranger = DeliverySecret::from_ikm(&[10; 32]);
-        assert_eq!(stranger.open(7, &sealed).unwrap_err().code(), "delivery_open");
+        assert_eq!(
+            stranger.open(7, &sealed).unwrap_err().code(),
+            "delivery_open"
+        );
         let mut tampered = sealed.clone();
         tampered.ciphertext[0] ^= 1;
-        assert_eq!(secret.open(7, &tampered).unwrap_err().code(), "delivery_open");
+        assert_eq!(
+            secret.open(7, &tampered).unwrap_err().code(),
+            "delivery_open"
+        );
     }
 }

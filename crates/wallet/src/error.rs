@@ -68,7 +68,9 @@ pub enum Error {
     NothingToCosign,
     #[error("payout line of member m{member} for {month} is not in the run's payout root")]
     PayoutLineMissing { member: u64, month: String },
-    #[error("grant {grant}: recorded share {recorded} micro-USD, the public rules give {expected}")]
+    #[error(
+        "grant {grant}: recorded share {recorded} micro-USD, the public rules give {expected}"
+    )]
     EarningsMismatch {
         grant: u64,
         expected: u64,

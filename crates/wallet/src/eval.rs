@@ -376,9 +376,16 @@ mod tests {
             return;
         }
         let (counts, wrong) = cross_validate(&parse_labelled(LABELLED_REQUESTS).unwrap()).unwrap();
-        println!("cv precision {} recall {}", counts.precision(), counts.recall());
+        println!(
+            "cv precision {} recall {}",
+            counts.precision(),
+            counts.recall()
+        );
         for example in wrong {
-            println!("{:?}\t{}\t{}", example.label, example.company, example.request.url);
+            println!(
+                "{:?}\t{}\t{}",
+                example.label, example.company, example.request.url
+            );
         }
     }
 

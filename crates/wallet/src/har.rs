@@ -51,7 +51,8 @@ fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
 pub fn trading_day(timestamp: &str) -> Result<TradingDay, Error> {
     let date = timestamp.get(..10).ok_or_else(|| bad("timestamp"))?;
     let mut parts = date.split('-').map(str::parse::<i64>);
-    let (Some(Ok(year)), Some(Ok(month)), Some(Ok(day))) = (parts.next(), parts.next(), parts.next())
+    let (Some(Ok(year)), Some(Ok(month)), Some(Ok(day))) =
+        (parts.next(), parts.next(), parts.next())
     else {
         return Err(bad("timestamp"));
     };
@@ -111,7 +112,9 @@ pub fn import(text: &str) -> Result<Imported, Error> {
     // Page id → (first party host, whether its browsing record is written).
     let mut page_hosts: Vec<(String, String)> = Vec::new();
     for entry in entries {
-        let request = entry.get("request").ok_or_else(|| bad("entry without request"))?;
+        let request = entry
+            .get("request")
+            .ok_or_else(|| bad("entry without request"))?;
         let url = request
             .get("url")
             .and_then(Value::as_str)

@@ -249,7 +249,11 @@ impl SoftwareStore {
         let nonce_bytes = random_bytes::<NONCE_BYTES>()?;
         let mut header = Vec::with_capacity(HEADER_BYTES);
         header.extend_from_slice(MAGIC);
-        for value in [self.params.memory_kib, self.params.passes, self.params.lanes] {
+        for value in [
+            self.params.memory_kib,
+            self.params.passes,
+            self.params.lanes,
+        ] {
             header.extend_from_slice(&value.to_be_bytes());
         }
         header.extend_from_slice(&self.salt);

@@ -41,9 +41,18 @@ pub enum Ineligible {
     CategoryDeclined,
     RegionMismatch,
     AgeBandMismatch,
-    NotEnoughData { days_with_data: u64, days_needed: u64 },
-    ReserveAboveAnchor { reserve: Micros, anchor: Micros },
-    ThinMarket { competing_buyers: u32, minimum: u32 },
+    NotEnoughData {
+        days_with_data: u64,
+        days_needed: u64,
+    },
+    ReserveAboveAnchor {
+        reserve: Micros,
+        anchor: Micros,
+    },
+    ThinMarket {
+        competing_buyers: u32,
+        minimum: u32,
+    },
 }
 
 /// Rule M11/M12: decides on the device whether to offer for `basket`, whose window is the
@@ -130,7 +139,10 @@ pub fn sign_envelope<S: KeyStore>(
     command: Command,
 ) -> Result<Envelope, Error> {
     let signer = store.public_key(KeyRole::Member);
-    let signature = store.sign(KeyRole::Member, &signed_message(&signer, sequence, &command))?;
+    let signature = store.sign(
+        KeyRole::Member,
+        &signed_message(&signer, sequence, &command),
+    )?;
     Ok(Envelope {
         signer,
         sequence,

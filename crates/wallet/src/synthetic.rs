@@ -37,14 +37,26 @@ impl SplitMix64 {
 }
 
 const SITES: &[(&str, &str)] = &[
-    ("https://en.wikipedia.org/wiki/Cooperative", "Cooperative - Wikipedia"),
+    (
+        "https://en.wikipedia.org/wiki/Cooperative",
+        "Cooperative - Wikipedia",
+    ),
     ("https://news.ycombinator.com/", "Hacker News"),
     ("https://www.bbc.co.uk/news", "BBC News"),
-    ("https://www.allrecipes.com/recipe/lentil-soup", "Lentil soup"),
+    (
+        "https://www.allrecipes.com/recipe/lentil-soup",
+        "Lentil soup",
+    ),
     ("https://github.com/rust-lang/rust", "rust-lang/rust"),
     ("https://www.weather.gov/", "National Weather Service"),
-    ("https://www.reddit.com/r/personalfinance", "r/personalfinance"),
-    ("https://www.nytimes.com/section/technology", "Technology - NYT"),
+    (
+        "https://www.reddit.com/r/personalfinance",
+        "r/personalfinance",
+    ),
+    (
+        "https://www.nytimes.com/section/technology",
+        "Technology - NYT",
+    ),
 ];
 const MERCHANTS: &[(&str, &str, u64)] = &[
     ("grocer", "vegetables", 23_400_000),

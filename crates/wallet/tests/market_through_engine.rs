@@ -6,11 +6,13 @@
 use assay_core::{BasketId, Category, MemberId, Micros, PublicKey, Rules, Timestamp, TradingDay};
 use assay_engine::{execute, Command, Envelope, Event, Input, PayoutChoice, Rail, State};
 use assay_log::{
-    prove_consistency, prove_inclusion, Checkpoint, Hash, NoteSigner, SignedCheckpoint,
-    Tree, VerifierKey,
+    prove_consistency, prove_inclusion, Checkpoint, Hash, NoteSigner, SignedCheckpoint, Tree,
+    VerifierKey,
 };
 use assay_market::{BasketSpec, ProfileFilter};
-use assay_wallet::checker::{recompute_earnings, verify_payout_line, witness_vkey, Checker, PayoutLine};
+use assay_wallet::checker::{
+    recompute_earnings, verify_payout_line, witness_vkey, Checker, PayoutLine,
+};
 use assay_wallet::delivery::DeliverySecret;
 use assay_wallet::market::{
     accept_receipt, deliver, eligibility, make_offer, sign_envelope, GrantNotice, Ineligible,
@@ -118,7 +120,10 @@ impl Exchange {
 }
 
 fn canary(member: u64) -> String {
-    format!("CANARY-{}", hex::encode(&Sha256::digest(member.to_be_bytes())[..8]))
+    format!(
+        "CANARY-{}",
+        hex::encode(&Sha256::digest(member.to_be_bytes())[..8])
+    )
 }
 
 /// A member's wallet with 40 days of synthetic records carrying its canary, registered.
@@ -198,7 +203,11 @@ fn offer_clear_deliver_receipt_and_check() {
         Err(Ineligible::CategoryDeclined)
     );
     assert!(matches!(
-        eligibility(&Vault::open(MemoryStore::from_seed(98)).unwrap(), &open, today),
+        eligibility(
+            &Vault::open(MemoryStore::from_seed(98)).unwrap(),
+            &open,
+            today
+        ),
         Err(Ineligible::NotEnoughData { .. })
     ));
 
@@ -241,7 +250,10 @@ fn offer_clear_deliver_receipt_and_check() {
     assert!(delivered.len() >= 15, "{} records", delivered.len());
     assert!(delivered.iter().all(|r| r["kind"] == "browsing"));
     let text = String::from_utf8(plaintext).unwrap();
-    assert!(text.contains(&canary(picked_seed)), "the buyer gets the data");
+    assert!(
+        text.contains(&canary(picked_seed)),
+        "the buyer gets the data"
+    );
 
     // The buyer's receipt goes to the log and back to the wallet, which keeps it.
     let receipt = exchange.signed(
@@ -288,7 +300,11 @@ fn offer_clear_deliver_receipt_and_check() {
     let rules = exchange.state.rules().unwrap().clone();
     let me = member_id(&exchange, wallet);
     let earned = recompute_earnings(&exchange.events, me, &rules).unwrap();
-    assert_eq!(earned, Micros::new(540_000), "90% of 30 member-days at $0.02");
+    assert_eq!(
+        earned,
+        Micros::new(540_000),
+        "90% of 30 member-days at $0.02"
+    );
     let mut doctored = exchange.events.clone();
     for event in &mut doctored {
         if let Event::GrantIssued { members, .. } = event {
@@ -296,7 +312,9 @@ fn offer_clear_deliver_receipt_and_check() {
         }
     }
     assert_eq!(
-        recompute_earnings(&doctored, me, &rules).unwrap_err().code(),
+        recompute_earnings(&doctored, me, &rules)
+            .unwrap_err()
+            .code(),
         "earnings_mismatch"
     );
     while exchange.state.month == Some(FIRST_DAY.month()) {
@@ -311,16 +329,17 @@ fn offer_clear_deliver_receipt_and_check() {
     );
     checker.observe(second.as_bytes(), Some(&proof)).unwrap();
     let witness = "witness.member.test";
-    let cosignature = checker.cosign(wallet.store(), witness, 1_767_225_600).unwrap();
-    let mut cosigned = SignedCheckpoint::open(
-        second.as_bytes(),
-        ORIGIN,
-        exchange.log_key.verifier_key(),
-    )
-    .unwrap();
+    let cosignature = checker
+        .cosign(wallet.store(), witness, 1_767_225_600)
+        .unwrap();
+    let mut cosigned =
+        SignedCheckpoint::open(second.as_bytes(), ORIGIN, exchange.log_key.verifier_key()).unwrap();
     cosigned.add_cosignature(cosignature).unwrap();
     let witness_key = VerifierKey::parse(&witness_vkey(wallet.store(), witness).unwrap()).unwrap();
-    assert_eq!(cosigned.verify_cosignatures(&[witness_key]).unwrap().len(), 1);
+    assert_eq!(
+        cosigned.verify_cosignatures(&[witness_key]).unwrap().len(),
+        1
+    );
 
     // A split view (same size, other root) and a rewritten history are refused loudly, and the
     // checker still holds the last good checkpoint.
