@@ -5,16 +5,19 @@
 //! from the passphrase with Argon2id. Hardware stores are adapters of the same trait for the
 //! mobile builds and are not in this crate (nothing here pretends to be one):
 //!
-//! * **Android Keystore / StrongBox (Samsung Knox Vault)**: Ed25519 keys generated inside the
-//!   secure element (`KeyGenParameterSpec` with `setIsStrongBoxBacked(true)`; Ed25519 needs
-//!   Android 13+ KeyMint, older devices wrap a software seed with a StrongBox AES key);
-//!   `sign` calls into the element, records are sealed with a StrongBox-held AES-GCM key.
+//! * **Android Keystore / StrongBox (Samsung Knox Vault)**: StrongBox elements hold AES, HMAC,
+//!   RSA and P-256 keys, not Ed25519, so the adapter keeps the three Ed25519 seeds wrapped by a
+//!   StrongBox AES-GCM key (`KeyGenParameterSpec` with `setIsStrongBoxBacked(true)` and user
+//!   authentication), unwraps a seed only inside `sign`, and seals records with the same key.
 //! * **Apple Secure Enclave**: the enclave holds only P-256 keys, so the adapter keeps the
 //!   Ed25519 seeds wrapped by an enclave key (`SecKeyCreateEncryptedData` with ECIES) and
 //!   unwraps them per signature, and records are sealed the same way.
 //!
 //! In both, the trait's contract is the same: the private keys never leave the store, callers
 //! get public keys and signatures, and records round-trip as opaque bytes.
+//!
+//! Neither adapter exists yet: they need the mobile builds. Until then the seeds are exposed to
+//! the wallet process in memory, which is exactly what the hardware stores are meant to end.
 //!
 //! # File format (version 1)
 //!
