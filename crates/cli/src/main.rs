@@ -7,6 +7,7 @@ use std::path::PathBuf;
 
 mod bench;
 mod rules_cmd;
+mod wallet_cmd;
 
 /// Assay: a member-owned cooperative exchange for behavioral data.
 #[derive(Parser)]
@@ -30,6 +31,9 @@ enum Command {
     /// Benchmarks that print figures beside a baseline measured in the same run.
     #[command(subcommand)]
     Bench(bench::Bench),
+    /// The member's wallet: keys, vault, classifier and ToS audit (issue 8).
+    #[command(subcommand)]
+    Wallet(wallet_cmd::Wallet),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -49,5 +53,6 @@ fn main() -> anyhow::Result<()> {
             rules_cmd::print(&text, &source, json)
         }
         Command::Bench(bench) => bench::run(bench),
+        Command::Wallet(wallet) => wallet_cmd::run(wallet),
     }
 }

@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# Derives the wallet classifier's seed lists from Debian packages (see SOURCES.md).
+# Run from anywhere as root or any user with `apt-get download`; writes next to this script.
+# The outputs are committed; re-running with the same package versions reproduces them byte
+# for byte (LC_ALL=C sort).
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+cd "$work"
+apt-get download webext-ublock-origin-firefox=1.67.0+dfsg-1~deb12u1 webext-privacy-badger=2020.10.7-1 >/dev/null
+for deb in *.deb; do dpkg-deb -x "$deb" root; done
+sha256sum *.deb > "$here/packages.sha256"
+easyprivacy="$(find root -name easyprivacy.txt | head -n 1)"
+easylist="$(find root -name easylist.txt | head -n 1)"
+yellowlist="$(find root -path '*privacy-badger/data/yellowlist.txt' | head -n 1)"
+export LC_ALL=C
+
+# 1. Host rules: `||host^` with no path, not an exception, not restricted to some sites.
+grep -E '^\|\|[a-z0-9.-]+\^(\$.*)?$' "$easyprivacy" \
+  | grep -v 'domain=' \
+  | sed -E 's/^\|\|([a-z0-9.-]+)\^.*$/\1/' \
+  | grep -E '^[a-z0-9-]+(\.[a-z0-9-]+)+$' \
+  | sort -u > "$here/easyprivacy_hosts.txt"
+
+# 1b. The same host rules from EasyList (advertising), which the rubric also counts as commercial.
+grep -E '^\|\|[a-z0-9.-]+\^(\$.*)?$' "$easylist" \
+  | grep -v 'domain=' \
+  | sed -E 's/^\|\|([a-z0-9.-]+)\^.*$/\1/' \
+  | grep -E '^[a-z0-9-]+(\.[a-z0-9-]+)+$' \
+  | sort -u > "$here/easylist_hosts.txt"
+
+# 1c. EasyPrivacy's host-and-path rules (`||facebook.com/tr/`): host, a tab, the literal path
+#     prefix up to the first wildcard or separator.
+grep -E '^\|\|[a-z0-9.-]+/' "$easyprivacy" \
+  | grep -v 'domain=' \
+  | sed -E 's/^\|\|([a-z0-9.-]+)(\/[^*^$|?]*).*$/\1\t\2/' \
+  | grep -P '^[a-z0-9-]+(\.[a-z0-9-]+)+\t/' \
+  | sort -u > "$here/easyprivacy_host_paths.txt"
+
+# 2. Path words: lower-case words of 3+ letters in generic (host-less) rules, kept when at
+#    least 8 rules use them. Words, not rules: the classifier uses them as hashed features.
+grep -E '^[/&?._-]' "$easyprivacy" \
+  | sed -E 's/\$.*$//' \
+  | tr 'A-Z' 'a-z' \
+  | grep -oE '[a-z]{3,}' \
+  | sort | uniq -c | awk '$1 >= 8 { print $2 }' \
+  | sort -u > "$here/easyprivacy_path_words.txt"
+
+# 3. Privacy Badger's yellowlist: domains sites need to work (cookies blocked, requests kept).
+grep -E '^[a-z0-9.-]+$' "$yellowlist" | sort -u > "$here/yellowlist.txt"
+wc -l "$here"/easyprivacy_hosts.txt "$here"/easylist_hosts.txt "$here"/easyprivacy_host_paths.txt "$here"/easyprivacy_path_words.txt "$here"/yellowlist.txt

@@ -1,0 +1,407 @@
+//! Honest evaluation of the W2 classifier (issue 8): precision and recall of "commercial" on
+//! requests of companies the model never trained on, and a learning curve of how many member
+//! corrections fix a service it gets wrong.
+//!
+//! * The labelled set is `data/requests_labelled.tsv` (written for Assay, rubric in its header).
+//! * The split is by owning company: a company is in the test part when the FNV-1a hash of its
+//!   name is 0, 1 or 2 modulo 10 (about 30%), fixed before any result was seen and never
+//!   changed to improve one.
+//! * The learning curve starts from the trained model for every misclassified test service
+//!   (company and host), lets a simulated member correct one wrong request of that service at a
+//!   time, and counts corrections until every request of the service is right ([`CORRECTIONS_MAX`]
+//!   caps a service that never converges; it then counts as not fixed). Collateral damage, test
+//!   requests of *other* services that a service's corrections turn wrong, is counted too.
+
+use crate::classifier::{Classifier, Decision, Label, Request, TRAIN_EPOCHS};
+use crate::Error;
+use serde::Serialize;
+
+pub static LABELLED_REQUESTS: &str = include_str!("../data/requests_labelled.tsv");
+/// Corrections tried per service before giving up on it.
+pub const CORRECTIONS_MAX: usize = 20;
+/// Test part: companies whose name hash modulo 10 falls below this.
+const TEST_BUCKETS: u64 = 3;
+
+#[derive(Debug, Clone)]
+pub struct Example {
+    pub company: String,
+    pub request: Request,
+    pub label: Label,
+}
+
+/// Parses the labelled TSV (see its header for the columns).
+pub fn parse_labelled(text: &str) -> Result<Vec<Example>, Error> {
+    let mut examples = Vec::new();
+    for (number, line) in text.lines().enumerate() {
+        if line.starts_with('#') || line.trim().is_empty() {
+            continue;
+        }
+        let columns: Vec<&str> = line.split('\t').collect();
+        let [company, first_party, method, url, headers, fields, label] = columns[..] else {
+            return Err(Error::BadLabelledLine { line: number + 1 });
+        };
+        let list = |text: &str| -> Vec<String> {
+            text.split(',')
+                .filter(|s| !s.is_empty())
+                .map(str::to_string)
+                .collect()
+        };
+        let label = match label {
+            "c" => Label::Commercial,
+            "u" => Label::Utility,
+            _ => return Err(Error::BadLabelledLine { line: number + 1 }),
+        };
+        examples.push(Example {
+            company: company.to_string(),
+            request: Request {
+                first_party: first_party.to_string(),
+                method: method.to_string(),
+                url: url.to_string(),
+                header_names: list(headers),
+                field_names: list(fields),
+            },
+            label,
+        });
+    }
+    Ok(examples)
+}
+
+fn fnv1a(text: &str) -> u64 {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for byte in text.bytes() {
+        hash ^= u64::from(byte);
+        hash = hash.wrapping_mul(0x0100_0000_01b3);
+    }
+    hash
+}
+
+pub fn is_test_company(company: &str) -> bool {
+    fnv1a(company) % 10 < TEST_BUCKETS
+}
+
+/// The model a wallet starts with: the seed, trained on the training companies.
+pub fn trained_model(examples: &[Example]) -> Result<Classifier, Error> {
+    let train: Vec<(Request, Label)> = examples
+        .iter()
+        .filter(|e| !is_test_company(&e.company))
+        .map(|e| (e.request.clone(), e.label))
+        .collect();
+    let mut model = Classifier::seeded();
+    model.fit(&train, TRAIN_EPOCHS)?;
+    Ok(model)
+}
+
+/// Folds of the grouped cross-validation on the training companies (for tuning without
+/// touching the test part).
+pub const CV_FOLDS: u64 = 5;
+
+fn fold_of(company: &str) -> u64 {
+    (fnv1a(company) / 10) % CV_FOLDS
+}
+
+/// Grouped cross-validation on the training companies only: each fold's companies are
+/// predicted by a model trained on the other folds. Returns the pooled counts and the examples
+/// it got wrong (for whoever tunes the features: they may look at these, never at the test part).
+pub fn cross_validate(examples: &[Example]) -> Result<(Counts, Vec<Example>), Error> {
+    let train: Vec<&Example> = examples
+        .iter()
+        .filter(|e| !is_test_company(&e.company))
+        .collect();
+    let mut counts = Counts::default();
+    let mut wrong = Vec::new();
+    for fold in 0..CV_FOLDS {
+        let fit: Vec<(Request, Label)> = train
+            .iter()
+            .filter(|e| fold_of(&e.company) != fold)
+            .map(|e| (e.request.clone(), e.label))
+            .collect();
+        let mut model = Classifier::seeded();
+        model.fit(&fit, TRAIN_EPOCHS)?;
+        for example in train.iter().filter(|e| fold_of(&e.company) == fold) {
+            let predicted = model.classify(&example.request)?;
+            counts.add(example.label, predicted);
+            if predicted != example.label {
+                wrong.push((*example).clone());
+            }
+        }
+    }
+    Ok((counts, wrong))
+}
+
+/// The wallet's model for a member: the trained model plus the member's own decisions.
+pub fn member_model(decisions: &[Decision]) -> Result<Classifier, Error> {
+    let mut model = trained_model(&parse_labelled(LABELLED_REQUESTS)?)?;
+    for decision in decisions {
+        model.learn(decision)?;
+    }
+    Ok(model)
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+pub struct Counts {
+    pub true_commercial: u32,
+    pub false_commercial: u32,
+    pub missed_commercial: u32,
+    pub true_utility: u32,
+}
+
+impl Counts {
+    fn add(&mut self, truth: Label, predicted: Label) {
+        match (truth, predicted) {
+            (Label::Commercial, Label::Commercial) => self.true_commercial += 1,
+            (Label::Utility, Label::Commercial) => self.false_commercial += 1,
+            (Label::Commercial, Label::Utility) => self.missed_commercial += 1,
+            (Label::Utility, Label::Utility) => self.true_utility += 1,
+        }
+    }
+
+    pub fn precision(&self) -> f64 {
+        ratio(
+            self.true_commercial,
+            self.true_commercial + self.false_commercial,
+        )
+    }
+
+    pub fn recall(&self) -> f64 {
+        ratio(
+            self.true_commercial,
+            self.true_commercial + self.missed_commercial,
+        )
+    }
+}
+
+fn ratio(numerator: u32, denominator: u32) -> f64 {
+    if denominator == 0 {
+        return 0.0;
+    }
+    // Rounded to 4 places so reports are stable across platforms' float printing.
+    (f64::from(numerator) / f64::from(denominator) * 10_000.0).round() / 10_000.0
+}
+
+fn count(model: &Classifier, examples: &[&Example]) -> Result<Counts, Error> {
+    let mut counts = Counts::default();
+    for example in examples {
+        counts.add(example.label, model.classify(&example.request)?);
+    }
+    Ok(counts)
+}
+
+/// One misclassified test service and how its corrections went.
+#[derive(Debug, Clone, Serialize)]
+pub struct ServiceCurve {
+    pub company: String,
+    pub host: String,
+    pub requests: usize,
+    pub wrong_before: usize,
+    /// Corrections until every request of the service was right; `None` if not within
+    /// [`CORRECTIONS_MAX`].
+    pub corrections_to_fix: Option<usize>,
+    /// Other services' test requests these corrections turned wrong.
+    pub collateral_errors: usize,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Evaluation {
+    pub labelled_requests: usize,
+    pub train_requests: usize,
+    pub test_requests: usize,
+    pub train_companies: usize,
+    pub test_companies: usize,
+    /// The seed alone (lists, no training) on the test part: the baseline.
+    pub seed_only: Counts,
+    /// Grouped 5-fold cross-validation on the training companies (what tuning may look at).
+    pub train_cv_commercial_precision: f64,
+    pub train_cv_commercial_recall: f64,
+    pub seed_only_commercial_precision: f64,
+    pub seed_only_commercial_recall: f64,
+    pub test: Counts,
+    pub commercial_precision: f64,
+    pub commercial_recall: f64,
+    pub misclassified_services: usize,
+    pub services_fixed: usize,
+    pub corrections_to_fix_median: f64,
+    pub corrections_to_fix_max: usize,
+    /// `fixed_after[k]`: services fixed with at most k corrections (k = 0..=CORRECTIONS_MAX).
+    pub fixed_after: Vec<usize>,
+    pub collateral_errors_total: usize,
+    pub curves: Vec<ServiceCurve>,
+}
+
+fn host_of(request: &Request) -> String {
+    crate::classifier::split_url(&request.url)
+        .map(|(host, _, _)| host)
+        .unwrap_or_default()
+}
+
+/// Runs the whole evaluation on `examples`.
+pub fn evaluate(examples: &[Example]) -> Result<Evaluation, Error> {
+    let test: Vec<&Example> = examples
+        .iter()
+        .filter(|e| is_test_company(&e.company))
+        .collect();
+    let mut companies: Vec<&str> = examples.iter().map(|e| e.company.as_str()).collect();
+    companies.sort_unstable();
+    companies.dedup();
+    let test_companies = companies.iter().filter(|c| is_test_company(c)).count();
+
+    let seed_only = count(&Classifier::seeded(), &test)?;
+    let (cv, _) = cross_validate(examples)?;
+    let model = trained_model(examples)?;
+    let counts = count(&model, &test)?;
+
+    // Services: (company, host) groups of the test part, in first-seen order.
+    let mut services: Vec<(String, String, Vec<&Example>)> = Vec::new();
+    for example in &test {
+        let host = host_of(&example.request);
+        match services
+            .iter_mut()
+            .find(|(c, h, _)| *c == example.company && *h == host)
+        {
+            Some((_, _, members)) => members.push(example),
+            None => services.push((example.company.clone(), host, vec![example])),
+        }
+    }
+    let mut curves = Vec::new();
+    for (company, host, members) in &services {
+        let wrong = |m: &Classifier| -> Result<Vec<&Example>, Error> {
+            let mut wrong = Vec::new();
+            for example in members {
+                if m.classify(&example.request)? != example.label {
+                    wrong.push(*example);
+                }
+            }
+            Ok(wrong)
+        };
+        let wrong_before = wrong(&model)?.len();
+        if wrong_before == 0 {
+            continue;
+        }
+        let mut corrected = model.clone();
+        let mut corrections = 0;
+        let mut fixed = None;
+        while corrections < CORRECTIONS_MAX {
+            let still_wrong = wrong(&corrected)?;
+            let Some(first) = still_wrong.first() else {
+                fixed = Some(corrections);
+                break;
+            };
+            corrected.learn(&Decision {
+                request: first.request.clone(),
+                label: first.label,
+            })?;
+            corrections += 1;
+        }
+        if fixed.is_none() && wrong(&corrected)?.is_empty() {
+            fixed = Some(corrections);
+        }
+        let mut collateral = 0;
+        for example in &test {
+            let other = !(example.company == *company && host_of(&example.request) == *host);
+            if other
+                && model.classify(&example.request)? == example.label
+                && corrected.classify(&example.request)? != example.label
+            {
+                collateral += 1;
+            }
+        }
+        curves.push(ServiceCurve {
+            company: company.clone(),
+            host: host.clone(),
+            requests: members.len(),
+            wrong_before,
+            corrections_to_fix: fixed,
+            collateral_errors: collateral,
+        });
+    }
+    let mut needed: Vec<usize> = curves.iter().filter_map(|c| c.corrections_to_fix).collect();
+    needed.sort_unstable();
+    let median = match needed.len() {
+        0 => 0.0,
+        n if n % 2 == 1 => needed[n / 2] as f64,
+        n => (needed[n / 2 - 1] + needed[n / 2]) as f64 / 2.0,
+    };
+    let fixed_after = (0..=CORRECTIONS_MAX)
+        .map(|k| needed.iter().filter(|&&n| n <= k).count())
+        .collect();
+    Ok(Evaluation {
+        labelled_requests: examples.len(),
+        train_requests: examples.len() - test.len(),
+        test_requests: test.len(),
+        train_companies: companies.len() - test_companies,
+        test_companies,
+        train_cv_commercial_precision: cv.precision(),
+        train_cv_commercial_recall: cv.recall(),
+        seed_only_commercial_precision: seed_only.precision(),
+        seed_only_commercial_recall: seed_only.recall(),
+        seed_only,
+        commercial_precision: counts.precision(),
+        commercial_recall: counts.recall(),
+        test: counts,
+        misclassified_services: curves.len(),
+        services_fixed: needed.len(),
+        corrections_to_fix_median: median,
+        corrections_to_fix_max: needed.last().copied().unwrap_or(0),
+        fixed_after,
+        collateral_errors_total: curves.iter().map(|c| c.collateral_errors).sum(),
+        curves,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn split_is_by_company_and_never_shares_one() {
+        let examples = parse_labelled(LABELLED_REQUESTS).unwrap();
+        assert!(examples.len() >= 200);
+        let train: std::collections::BTreeSet<&str> = examples
+            .iter()
+            .filter(|e| !is_test_company(&e.company))
+            .map(|e| e.company.as_str())
+            .collect();
+        let test: std::collections::BTreeSet<&str> = examples
+            .iter()
+            .filter(|e| is_test_company(&e.company))
+            .map(|e| e.company.as_str())
+            .collect();
+        assert!(train.is_disjoint(&test));
+        assert!(test.len() >= 20, "{}", test.len());
+    }
+
+    #[test]
+    fn print_cross_validation_errors() {
+        // For tuning: `ASSAY_PRINT_CV=1 cargo test -p assay-wallet print_cross -- --nocapture`.
+        if std::env::var_os("ASSAY_PRINT_CV").is_none() {
+            return;
+        }
+        let (counts, wrong) = cross_validate(&parse_labelled(LABELLED_REQUESTS).unwrap()).unwrap();
+        println!(
+            "cv precision {} recall {}",
+            counts.precision(),
+            counts.recall()
+        );
+        for example in wrong {
+            println!(
+                "{:?}\t{}\t{}",
+                example.label, example.company, example.request.url
+            );
+        }
+    }
+
+    #[test]
+    fn held_out_figures_do_not_regress() {
+        // Issue 8 asks for >= 0.90 precision and recall. Measured on the held-out companies:
+        // precision 0.947, recall 0.857, so the recall bar is NOT met (README, "Wallet").
+        // These floors catch regressions; raising them needs better features judged by
+        // cross-validation on the training companies, never by this test part.
+        let evaluation = evaluate(&parse_labelled(LABELLED_REQUESTS).unwrap()).unwrap();
+        assert!(
+            evaluation.commercial_precision >= 0.94 && evaluation.commercial_recall >= 0.85,
+            "precision {} recall {}",
+            evaluation.commercial_precision,
+            evaluation.commercial_recall
+        );
+        assert_eq!(evaluation.services_fixed, evaluation.misclassified_services);
+    }
+}
