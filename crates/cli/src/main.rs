@@ -5,6 +5,8 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 
+mod bench_log;
+mod log_cmd;
 mod rules_cmd;
 
 /// Assay: a member-owned cooperative exchange for behavioral data.
@@ -26,6 +28,12 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// The verifiable log: verify it, print its checkpoint, prove an entry.
+    #[command(subcommand)]
+    Log(log_cmd::LogCommand),
+    /// Benchmarks.
+    #[command(subcommand)]
+    Bench(bench_log::BenchCommand),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -44,5 +52,7 @@ fn main() -> anyhow::Result<()> {
                 });
             rules_cmd::print(&text, &source, json)
         }
+        Command::Log(command) => log_cmd::run(command),
+        Command::Bench(command) => bench_log::run(command),
     }
 }
