@@ -16,7 +16,8 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{bail, ensure, Context};
 use assay_log::{
-    key_id, leaf_hash, Hash, NoteSigner, SignatureType, SignedCheckpoint, Tree, VerifierKey,
+    key_id, leaf_hash, stored_hash_count, Hash, NoteSigner, SignatureType, SignedCheckpoint, Tree,
+    VerifierKey,
 };
 use assay_store::{
     read_consistency_proof, read_inclusion_proof, read_root_at, AnyStore, LogStore, LogWriter,
@@ -156,12 +157,24 @@ fn base64() -> base64::engine::GeneralPurpose {
     base64::engine::general_purpose::STANDARD
 }
 
-/// Loads the signing key from `<dir>/log.key`, creating it (0600) and `log.vkey` if missing.
+/// Loads the signing key from `<dir>/log.key`, creating it (0600) if missing, and writes
+/// `log.vkey` if that is missing.
 pub fn load_or_create_signer(dir: &Path, origin: &str) -> anyhow::Result<NoteSigner> {
     let path = dir.join(KEY_FILE);
-    if path.exists() {
-        return read_signer(&path);
+    let signer = if path.exists() {
+        read_signer(&path)?
+    } else {
+        create_signer(dir, origin)?
+    };
+    let vkey_path = dir.join(VERIFIER_KEY_FILE);
+    if !vkey_path.exists() {
+        let text = format!("{}\n", signer.verifier_key().to_vkey());
+        write_atomically(&vkey_path, text.as_bytes(), 0o644)?;
     }
+    Ok(signer)
+}
+
+fn create_signer(dir: &Path, origin: &str) -> anyhow::Result<NoteSigner> {
     std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     let mut seed = [0u8; 32];
     getrandom::fill(&mut seed).map_err(|e| anyhow::anyhow!("drawing a key seed: {e}"))?;
@@ -174,25 +187,40 @@ pub fn load_or_create_signer(dir: &Path, origin: &str) -> anyhow::Result<NoteSig
         signer.verifier_key().key_id(),
         base64().encode(&typed)
     );
-    write_private(&path, text.as_bytes())?;
-    let vkey_path = dir.join(VERIFIER_KEY_FILE);
-    std::fs::write(&vkey_path, format!("{}\n", signer.verifier_key().to_vkey()))
-        .with_context(|| format!("writing {}", vkey_path.display()))?;
+    write_atomically(&dir.join(KEY_FILE), text.as_bytes(), 0o600)?;
     Ok(signer)
 }
 
-/// Creates `path` with permissions 0600 (never overwriting) and writes `bytes`.
-fn write_private(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+/// Writes `bytes` to `path` through a temporary file created with permissions `mode`, fsynced
+/// and renamed into place, so a crash leaves either no file or the whole file.
+fn write_atomically(path: &Path, bytes: &[u8], mode: u32) -> anyhow::Result<()> {
+    let name = path
+        .file_name()
+        .with_context(|| format!("{} names no file", path.display()))?;
+    let mut temporary_name = name.to_owned();
+    temporary_name.push(".tmp");
+    let temporary = path.with_file_name(temporary_name);
     let mut options = std::fs::OpenOptions::new();
-    options.write(true).create_new(true);
+    options.write(true).create(true).truncate(true);
     #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, mode);
+    #[cfg(not(unix))]
+    let _ = mode;
     let mut file = options
-        .open(path)
-        .with_context(|| format!("creating {}", path.display()))?;
+        .open(&temporary)
+        .with_context(|| format!("creating {}", temporary.display()))?;
     file.write_all(bytes)
         .and_then(|()| file.sync_all())
-        .with_context(|| format!("writing {}", path.display()))
+        .with_context(|| format!("writing {}", temporary.display()))?;
+    std::fs::rename(&temporary, path)
+        .with_context(|| format!("renaming {} to {}", temporary.display(), path.display()))?;
+    // The rename is durable once the directory is.
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::File::open(dir)
+            .and_then(|d| d.sync_all())
+            .with_context(|| format!("syncing {}", dir.display()))?;
+    }
+    Ok(())
 }
 
 fn read_signer(path: &Path) -> anyhow::Result<NoteSigner> {
@@ -208,8 +236,9 @@ fn read_signer(path: &Path) -> anyhow::Result<NoteSigner> {
         .trim_end()
         .strip_prefix(PRIVATE_KEY_PREFIX)
         .ok_or_else(bad)?;
-    let mut parts = rest.rsplitn(3, '+');
-    let (key, id, name) = (
+    // Key names hold no '+' (signed-note), base64 may: split from the left.
+    let mut parts = rest.splitn(3, '+');
+    let (name, id, key) = (
         parts.next().ok_or_else(bad)?,
         parts.next().ok_or_else(bad)?,
         parts.next().ok_or_else(bad)?,
@@ -283,7 +312,6 @@ async fn verify(args: &StoreArgs) -> anyhow::Result<()> {
     // Recompute every stored hash from the entries, compare, and meet each checkpoint's size.
     let mut tree = Tree::new();
     let mut recomputed = Vec::new();
-    let mut hashes_checked = 0u64;
     let mut pending = checkpoints.iter().peekable();
     check_roots(&tree, &mut pending)?;
     let mut start = 0u64;
@@ -293,28 +321,27 @@ async fn verify(args: &StoreArgs) -> anyhow::Result<()> {
             .entries(start, end)
             .await
             .with_context(|| format!("reading entries {start}..{end}"))?;
+        let first_hash = stored_hash_count(start)?;
+        let stored = read_hashes(&store, first_hash, stored_hash_count(end)?).await?;
+        let mut offset = 0usize;
         for entry in &entries {
+            recomputed.clear();
             tree.append(entry, &mut recomputed)
                 .with_context(|| format!("entry {} is not a valid log entry", tree.size()))?;
+            for hash in &recomputed {
+                ensure!(
+                    stored.get(offset) == Some(hash),
+                    "stored hash {} differs from the hash recomputed from the entries (entry {})",
+                    first_hash + offset as u64,
+                    tree.size() - 1
+                );
+                offset += 1;
+            }
             check_roots(&tree, &mut pending)?;
         }
-        for chunk in recomputed.chunks(HASHES_READ_MAX as usize) {
-            let end = hashes_checked + chunk.len() as u64;
-            let stored = store
-                .hash_range(hashes_checked, end)
-                .await
-                .with_context(|| format!("reading stored hashes {hashes_checked}..{end}"))?;
-            if let Some(offset) = stored.iter().zip(chunk).position(|(s, r)| s != r) {
-                bail!(
-                    "stored hash {} differs from the hash recomputed from the entries",
-                    hashes_checked + offset as u64
-                );
-            }
-            hashes_checked = end;
-        }
-        recomputed.clear();
         start = end;
     }
+    let hashes_checked = stored_hash_count(head.size)?;
     ensure!(
         tree.root() == head.root,
         "the stored root at size {} is {} but the stored entries give {}",
@@ -349,6 +376,23 @@ async fn verify(args: &StoreArgs) -> anyhow::Result<()> {
         checkpoints.len()
     );
     Ok(())
+}
+
+/// Stored hashes `start..end`, in reads of at most `HASHES_READ_MAX`.
+async fn read_hashes(store: &AnyStore, start: u64, end: u64) -> anyhow::Result<Vec<Hash>> {
+    let mut hashes = Vec::new();
+    let mut from = start;
+    while from < end {
+        let to = (from + HASHES_READ_MAX).min(end);
+        hashes.extend(
+            store
+                .hash_range(from, to)
+                .await
+                .with_context(|| format!("reading stored hashes {from}..{to}"))?,
+        );
+        from = to;
+    }
+    Ok(hashes)
 }
 
 /// Every stored checkpoint, opened with the log's verifier key, smallest size first.
@@ -528,8 +572,9 @@ async fn append_loop(
     let mut batches = 0u64;
     while writer.size() < entries_max {
         let start = writer.size();
-        // Batch sizes vary with the position (Knuth's multiplicative hash), reproducibly.
-        let batch = 1 + start.wrapping_mul(2_654_435_761) % batch_max;
+        // Batch sizes vary with the position, reproducibly: the high bits of a Fibonacci hash
+        // (its low bits would cycle with the low bits of `start`).
+        let batch = 1 + (start.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 32) % batch_max;
         let end = (start + batch).min(entries_max);
         let entries: Vec<Vec<u8>> = (start..end).map(loop_entry).collect();
         let appended = writer.append(&entries).await.context("appending a batch")?;

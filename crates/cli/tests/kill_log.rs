@@ -18,7 +18,7 @@ use assay_store::{AnyStore, LogStore, StoreLocation, ENTRIES_READ_MAX};
 /// Kills per backend (the issue asks for at least 20).
 const KILLS: u32 = 24;
 /// Longest a child runs before it is killed.
-const RUN_MS_MAX: u64 = 400;
+const RUN_MS_MAX: u64 = 300;
 
 /// Copy of `log_cmd::loop_entry` (a binary crate's functions cannot be imported): entry
 /// `index` of the append loop's log.
@@ -76,7 +76,7 @@ fn run_and_kill(store_args: &[String], moments: &mut Moments) -> Option<u64> {
             "log",
             "append-loop",
             "--batch-max",
-            "64",
+            "16",
             "--checkpoint-every",
             "3",
         ])
