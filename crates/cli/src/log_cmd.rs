@@ -582,7 +582,7 @@ async fn append_loop(
             .and_then(|()| stdout.flush())
             .context("printing an acknowledged size")?;
         batches += 1;
-        if batches % checkpoint_every == 0 {
+        if batches.is_multiple_of(checkpoint_every) {
             writer
                 .sign_checkpoint()
                 .await
