@@ -6,6 +6,8 @@ use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 
 mod bench;
+mod bench_log;
+mod log_cmd;
 mod rules_cmd;
 mod wallet_cmd;
 
@@ -28,6 +30,9 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// The verifiable log: verify it, print its checkpoint, prove an entry.
+    #[command(subcommand)]
+    Log(log_cmd::LogCommand),
     /// Benchmarks that print figures beside a baseline measured in the same run.
     #[command(subcommand)]
     Bench(bench::Bench),
@@ -52,6 +57,7 @@ fn main() -> anyhow::Result<()> {
                 });
             rules_cmd::print(&text, &source, json)
         }
+        Command::Log(command) => log_cmd::run(command),
         Command::Bench(bench) => bench::run(bench),
         Command::Wallet(wallet) => wallet_cmd::run(wallet),
     }

@@ -20,6 +20,8 @@ const PURE: &[&str] = &[
 
 /// Crates that do I/O, bring a runtime, or read the clock or the OS's randomness.
 const FORBIDDEN: &[&str] = &[
+    // The log's storage shell: the pure crates get storage through traits, never this crate.
+    "assay-store",
     "tokio",
     "axum",
     "sqlx",

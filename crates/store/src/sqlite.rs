@@ -151,11 +151,11 @@ fn hash_inserts() -> &'static InsertStatements {
 }
 
 /// Writes `rows` at consecutive indexes from `first_index` with cached multi-row inserts.
-async fn insert_rows<'r, R: AsRef<[u8]> + Sync>(
+async fn insert_rows<R: AsRef<[u8]> + Sync>(
     tx: &mut Transaction<'static, Sqlite>,
     statements: &InsertStatements,
     first_index: u64,
-    rows: &'r [R],
+    rows: &[R],
 ) -> Result<(), Error> {
     let mut offset = 0usize;
     for chunk in InsertStatements::chunks(rows.len()) {

@@ -9,6 +9,9 @@ use std::time::Instant;
 
 #[derive(Subcommand)]
 pub enum Bench {
+    /// Append ENTRIES entries in batches (one transaction each) and report entries per second
+    /// beside the raw SHA-256 leaf-hashing rate.
+    Log(crate::bench_log::BenchLogArgs),
     /// Engine apply rate, with signatures checked (one by one and batched) and without.
     Engine {
         #[arg(long, default_value_t = 200_000)]
@@ -29,6 +32,7 @@ pub enum Bench {
 
 pub fn run(bench: Bench) -> anyhow::Result<()> {
     match bench {
+        Bench::Log(args) => crate::bench_log::run(crate::bench_log::BenchCommand::Log(args)),
         Bench::Engine { inputs, json } => engine::run(inputs, json),
         Bench::Month {
             members,
