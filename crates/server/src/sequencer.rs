@@ -51,6 +51,16 @@ pub enum Rejection {
 
 pub type Reply = Result<Arc<Accepted>, Rejection>;
 
+/// An accepted input waiting for its batch to be durable.
+struct Pending {
+    entry: Vec<u8>,
+    events: Vec<Event>,
+    /// `None` for the exchange's own scheduled commands, which nobody waits for.
+    submission: Option<Submission>,
+    envelope: Envelope,
+    timestamp: Timestamp,
+}
+
 /// A request for the sequencer: a client's signed envelope, or a command the exchange itself
 /// signs (deposits recorded by an operator).
 pub enum Request {
@@ -233,7 +243,7 @@ impl<J: Journal> Sequencer<J> {
         &mut self,
         command: Command,
         timestamp: Timestamp,
-        pending: &mut Vec<(Vec<u8>, Vec<Event>, Option<Submission>, Envelope, Timestamp)>,
+        pending: &mut Vec<Pending>,
     ) -> anyhow::Result<()> {
         let signer = PublicKey::from(self.exchange.verifying_key());
         let sequence = self.state.sequences.get(&signer).copied().unwrap_or(0);
@@ -245,21 +255,19 @@ impl<J: Journal> Sequencer<J> {
         let events = apply_verified(&mut self.state, &input).map_err(|refusal| {
             anyhow::anyhow!("the exchange's own command was refused: {refusal}")
         })?;
-        pending.push((
-            LogEntry::new(input, &events).encode(),
+        let entry = LogEntry::new(input, &events).encode();
+        pending.push(Pending {
+            entry,
             events,
-            None,
+            submission: None,
             envelope,
             timestamp,
-        ));
+        });
         Ok(())
     }
 
     /// Trading-day closes and the monthly run that are due by `now` (M2–M4, M10, D4).
-    fn catch_up(
-        &mut self,
-        pending: &mut Vec<(Vec<u8>, Vec<Event>, Option<Submission>, Envelope, Timestamp)>,
-    ) -> anyhow::Result<()> {
+    fn catch_up(&mut self, pending: &mut Vec<Pending>) -> anyhow::Result<()> {
         loop {
             if let Some(month) = self.state.run_pending {
                 let now = self.stamp();
@@ -322,13 +330,13 @@ impl<J: Journal> Sequencer<J> {
             match outcome {
                 Ok(events) => {
                     let entry = LogEntry::new(input.clone(), &events).encode();
-                    pending.push((
+                    pending.push(Pending {
                         entry,
                         events,
-                        Some(submission),
-                        input.envelope,
-                        input.timestamp,
-                    ));
+                        submission: Some(submission),
+                        envelope: input.envelope,
+                        timestamp: input.timestamp,
+                    });
                 }
                 Err(refusal @ Refusal::SequenceReplayed { .. }) => {
                     let key = (input.envelope.signer, input.envelope.sequence);
@@ -350,16 +358,13 @@ impl<J: Journal> Sequencer<J> {
     }
 
     /// Appends the batch durably, then answers, records outcomes and publishes.
-    async fn commit(
-        &mut self,
-        pending: Vec<(Vec<u8>, Vec<Event>, Option<Submission>, Envelope, Timestamp)>,
-    ) -> anyhow::Result<()> {
+    async fn commit(&mut self, pending: Vec<Pending>) -> anyhow::Result<()> {
         if pending.is_empty() {
             return Ok(());
         }
-        let entries: Vec<Vec<u8>> = pending.iter().map(|p| p.0.clone()).collect();
+        let entries: Vec<Vec<u8>> = pending.iter().map(|p| p.entry.clone()).collect();
         if let Err(error) = self.journal.append(&entries).await {
-            for (_, _, submission, _, _) in pending {
+            for Pending { submission, .. } in pending {
                 if let Some(submission) = submission {
                     let _ = submission
                         .reply
@@ -368,7 +373,14 @@ impl<J: Journal> Sequencer<J> {
             }
             return Err(error);
         }
-        for (_, events, submission, envelope, timestamp) in pending {
+        for Pending {
+            events,
+            submission,
+            envelope,
+            timestamp,
+            ..
+        } in pending
+        {
             let index = self.log_size;
             self.log_size += 1;
             for event in &events {
