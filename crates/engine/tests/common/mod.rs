@@ -2,6 +2,8 @@
 //! that only moves forward, and every accepted entry kept for replay.
 #![allow(dead_code)] // Each test file uses a different part of the driver.
 
+pub mod scenario;
+
 use assay_core::{BasketId, BuyerId, Category, MemberId, Micros, Rules, Timestamp, TradingDay};
 use assay_engine::command::{ballot_message, eligibility_message, sign_bytes};
 use assay_engine::{
@@ -31,12 +33,33 @@ pub fn log_signer() -> NoteSigner {
     NoteSigner::new(LOG_ORIGIN, &[0x5A; 32]).unwrap()
 }
 
+/// A checkpoint note of `origin` for `size` whose root is the leaf hash of `[root_seed]`.
+pub fn checkpoint_note(origin: &str, size: u64, root_seed: u8, signer: &NoteSigner) -> String {
+    let root = assay_log::leaf_hash(&[root_seed]);
+    assay_log::Checkpoint::new(origin, size, root)
+        .unwrap()
+        .sign(signer)
+        .unwrap()
+        .to_text()
+}
+
+/// Two checkpoints of the test log for one size with different roots: an equivocation (X1.4).
+pub fn equivocation() -> Command {
+    let signer = log_signer();
+    Command::ProveEquivocation {
+        first_note: checkpoint_note(LOG_ORIGIN, 10, 1, &signer),
+        second_note: checkpoint_note(LOG_ORIGIN, 10, 2, &signer),
+    }
+}
+
+#[derive(Clone)]
 pub struct Person {
     pub key: SigningKey,
     pub device: SigningKey,
     pub id: u64,
 }
 
+#[derive(Clone)]
 pub struct Harness {
     pub state: State,
     pub entries: Vec<Vec<u8>>,
