@@ -163,6 +163,9 @@ pub(super) fn run_month(state: &mut State, context: &Context, month: Month) -> O
         .iter()
         .map(|member| MemberBalance {
             cold_start: in_cold_start(member, month, rules),
+            // A banned founding member leaves the cohort: its share is for members in good
+            // standing at the run (RULEBOOK E4).
+            founding: member.founding && !member.banned,
             ..member.balance
         })
         .collect();
@@ -186,6 +189,7 @@ pub(super) fn run_month(state: &mut State, context: &Context, month: Month) -> O
     for (member, balance) in state.members.iter_mut().zip(balances) {
         member.balance = MemberBalance {
             cold_start: false,
+            founding: member.founding,
             ..balance
         };
     }
