@@ -3,6 +3,7 @@
 #![allow(dead_code)] // Each test file uses a different part of the driver.
 
 pub mod scenario;
+pub mod world;
 
 use assay_core::{BasketId, BuyerId, Category, MemberId, Micros, Rules, Timestamp, TradingDay};
 use assay_engine::command::{ballot_message, eligibility_message, sign_bytes};
