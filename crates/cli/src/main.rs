@@ -5,6 +5,7 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 
+mod audit_cmd;
 mod bench;
 mod rules_cmd;
 
@@ -30,6 +31,9 @@ enum Command {
     /// Benchmarks that print figures beside a baseline measured in the same run.
     #[command(subcommand)]
     Bench(bench::Bench),
+    /// Audits of the exchange's log: replay it with the rules and report pill triggers.
+    #[command(subcommand)]
+    Audit(audit_cmd::Audit),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -49,5 +53,6 @@ fn main() -> anyhow::Result<()> {
             rules_cmd::print(&text, &source, json)
         }
         Command::Bench(bench) => bench::run(bench),
+        Command::Audit(audit) => audit_cmd::run(audit),
     }
 }
