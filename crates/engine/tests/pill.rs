@@ -317,3 +317,18 @@ fn trigger_5_an_immutable_amendment_past_the_gate_terminates() {
         Fault::Injected,
     );
 }
+
+#[test]
+fn nothing_delays_an_equivocation_proof() {
+    // P-pill: while the run is due (every other input waits for it) and on a day the exchange
+    // has not closed, the proof is still accepted.
+    let mut coop = february();
+    close_february(&mut coop);
+    coop.h.now = day(FEBRUARY_28 + 2).start(); // March 2: March 1 is not closed either
+    let events = coop.h.submit(&key(78), equivocation()).unwrap();
+    assert!(
+        matches!(events.last(), Some(Event::Terminated { report, .. })
+        if report.trigger.number() == 4)
+    );
+    assert_eq!(payouts(&events), FEBRUARY_FINAL);
+}
