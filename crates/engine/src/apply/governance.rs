@@ -35,7 +35,8 @@ fn candidate_facts(state: &State, member: MemberId, since: TradingDay) -> Candid
     }
 }
 
-/// Rule G2: some founding member could stand now.
+/// Rule G2: some founding member could stand now. A scan of the members: candidacies are rare
+/// (a handful a year), so an index would cost more than it saves.
 fn founding_member_eligible(state: &State, since: TradingDay) -> bool {
     (0..state.members.len() as u64)
         .map(MemberId)

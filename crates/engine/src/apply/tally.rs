@@ -77,7 +77,8 @@ fn counted(state: &State, proposal: &Proposal) -> (u64, u64) {
     yes_no
 }
 
-/// Rules G4, G6: yes ballots from 80% of active membership.
+/// Rules G4, G6: yes ballots from 80% of active membership. Counting the active is a scan of
+/// the members, once per tally.
 fn members_vote(state: &State, now: Timestamp, id: u64, proposal: &Proposal) -> (bool, Vec<Event>) {
     let since = active_since(state, now);
     let active = state.members[..proposal.members_at_open as usize]
