@@ -88,14 +88,14 @@ pub enum LogCommand {
 pub struct StoreArgs {
     /// Data directory: the log's keys, and `assay.db` unless --database is given.
     #[arg(long, default_value = "assay-data")]
-    data: PathBuf,
+    pub data: PathBuf,
     /// PostgreSQL URL holding the entries instead of DATA/assay.db.
     #[arg(long)]
-    database: Option<String>,
+    pub database: Option<String>,
 }
 
 impl StoreArgs {
-    fn location(&self) -> StoreLocation {
+    pub fn location(&self) -> StoreLocation {
         match &self.database {
             Some(url) => StoreLocation::Postgres {
                 url: url.clone(),
@@ -133,7 +133,10 @@ pub fn run(command: LogCommand) -> anyhow::Result<()> {
         .context("starting the async runtime")?;
     runtime.block_on(async {
         match command {
-            LogCommand::Verify { store } => verify(&store).await,
+            LogCommand::Verify { store } => {
+                println!("ok: {}", verify(&store).await?);
+                Ok(())
+            }
             LogCommand::Checkpoint {
                 store,
                 sign,
@@ -304,7 +307,8 @@ fn check_roots(
     Ok(())
 }
 
-async fn verify(args: &StoreArgs) -> anyhow::Result<()> {
+/// Verifies the stored log (see `assay log verify`); returns what was checked, for people.
+pub async fn verify(args: &StoreArgs) -> anyhow::Result<String> {
     let store = args.open().await?;
     let head = store.head().await.context("reading the stored head")?;
     let checkpoints = verified_checkpoints(&store, &args.data, head.size).await?;
@@ -368,14 +372,13 @@ async fn verify(args: &StoreArgs) -> anyhow::Result<()> {
                 )
             })?;
     }
-    println!(
-        "ok: {} entries, root {}; {} stored hashes recomputed; {} checkpoints verified (signature, root, consistency)",
+    Ok(format!(
+        "{} entries, root {}; {} stored hashes recomputed; {} checkpoints verified (signature, root, consistency)",
         head.size,
         head.root,
         hashes_checked,
         checkpoints.len()
-    );
-    Ok(())
+    ))
 }
 
 /// Stored hashes `start..end`, in reads of at most `HASHES_READ_MAX`.

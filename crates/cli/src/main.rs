@@ -5,10 +5,14 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 
+mod audit_cmd;
 mod bench;
 mod bench_log;
+mod demo;
+mod keys;
 mod log_cmd;
 mod rules_cmd;
+mod serve_cmd;
 mod wallet_cmd;
 
 /// Assay: a member-owned cooperative exchange for behavioral data.
@@ -30,6 +34,16 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// One simulated month of the market through the real server, then a verified summary.
+    Demo {
+        /// Where the demo leaves its log and keys (must not hold a log yet).
+        #[arg(long, default_value = "assay-data")]
+        data: PathBuf,
+        #[arg(long, default_value_t = 2_000)]
+        members: u64,
+    },
+    /// Run the exchange: HTTP API, sequencer, scheduler.
+    Serve(serve_cmd::ServeArgs),
     /// The verifiable log: verify it, print its checkpoint, prove an entry.
     #[command(subcommand)]
     Log(log_cmd::LogCommand),
@@ -39,6 +53,9 @@ enum Command {
     /// The member's wallet: keys, vault, classifier and ToS audit (issue 8).
     #[command(subcommand)]
     Wallet(wallet_cmd::Wallet),
+    /// Audits of the exchange's log: replay it with the rules and report pill triggers.
+    #[command(subcommand)]
+    Audit(audit_cmd::Audit),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -57,8 +74,11 @@ fn main() -> anyhow::Result<()> {
                 });
             rules_cmd::print(&text, &source, json)
         }
+        Command::Demo { data, members } => demo::run(data, members),
+        Command::Serve(args) => serve_cmd::run(args),
         Command::Log(command) => log_cmd::run(command),
         Command::Bench(bench) => bench::run(bench),
         Command::Wallet(wallet) => wallet_cmd::run(wallet),
+        Command::Audit(audit) => audit_cmd::run(audit),
     }
 }

@@ -11,6 +11,10 @@
 //! - Cold start (D8): a member in one of their first 6 months whose new money this month (sales +
 //!   shared pool) is under $5.00 is topped up to $5.00 from operations' share. If operations'
 //!   share cannot cover every top-up, it is split among them in proportion to need.
+//! - Participation bonus (G3): each ballot a member cast this month on a members' vote earns
+//!   `governance.participation_bonus_micros`, paid from operations' share after the top-ups
+//!   (members before vendors); if the share cannot cover every bonus, it is split among them in
+//!   proportion to what each is owed, and the rest lapses.
 //! - Cohort (D7): the cohort's part of the surplus is split equally among founding members; with
 //!   no founding member it goes to members like the shared pool.
 //! - Threshold (D4): a member whose balance (carried + this month) reaches $5.00 is paid all of
@@ -33,6 +37,8 @@ pub struct MemberBalance {
     pub founding: bool,
     /// This month is one of the member's cold-start months (D8).
     pub cold_start: bool,
+    /// Ballots cast this month on members' votes, each earning the participation bonus (G3).
+    pub ballots: u32,
 }
 
 impl MemberBalance {
@@ -44,6 +50,7 @@ impl MemberBalance {
             earned_month: Micros::ZERO,
             founding,
             cold_start: false,
+            ballots: 0,
         }
     }
 }
@@ -91,6 +98,8 @@ pub struct RunReport {
     pub operations: OperationsSplit,
     /// Top-ups owed before any cap (D8); `operations.topups_paid` is what was paid.
     pub topups_owed: Micros,
+    /// Participation bonuses owed before any cap (G3); `operations.bonuses_paid` was paid.
+    pub bonuses_owed: Micros,
     /// Cohort share paid to founding members (or to members when there are none).
     pub cohort_to_members: Micros,
     pub founding_members: u64,
@@ -111,19 +120,36 @@ pub struct RunOutcome {
 
 impl RunReport {
     /// Rule D9, as two identities that must hold to the micro-dollar, plus the 90% floor:
-    /// 1. gross = members' side + top-ups + costs paid + builders + cohort + architect;
+    /// 1. gross = members' side + top-ups + bonuses + costs paid + builders + cohort + architect;
     /// 2. paid to members this month (run + mid-month) + rollover out
-    ///    = rollover in + members' side + top-ups + cohort paid to members
+    ///    = rollover in + members' side + top-ups + bonuses + cohort paid to members
     ///    + shared pool carried in − carried out.
     ///
     /// Member fees cancel out of (2): they leave balances at a mid-month payout and return
     /// through the shared pool. Together the two say: member payouts + rollovers + operations +
     /// builders + cohort + architect = buyer-side income.
     pub fn check_conservation(&self) -> Result<(), CoopError> {
+        self.check_identities()?;
+        if !self.members_side_floor_met()? {
+            return Err(CoopError::Conservation(
+                "members' side is below 90% of gross",
+            ));
+        }
+        Ok(())
+    }
+
+    /// X1.1, checked against the rule's fixed 90%, whatever the rules file says.
+    pub fn members_side_floor_met(&self) -> Result<bool, CoopError> {
+        Ok(self.member_side >= self.gross_income.mul_bps(9_000, Rounding::Up)?)
+    }
+
+    /// The two identities of D9 alone: a failure is a bug in the books, never a trigger.
+    pub fn check_identities(&self) -> Result<(), CoopError> {
         let ops = &self.operations;
         let allocated = Micros::sum([
             self.member_side,
             ops.topups_paid,
+            ops.bonuses_paid,
             ops.costs_paid,
             ops.builders,
             ops.cohort,
@@ -143,6 +169,7 @@ impl RunReport {
             self.rollover_in,
             self.member_side,
             ops.topups_paid,
+            ops.bonuses_paid,
             self.cohort_to_members,
             self.shared_carried_in,
         ])?
@@ -150,18 +177,15 @@ impl RunReport {
         if paid != owed {
             return Err(CoopError::Conservation("member balances do not add up"));
         }
-        // X1.1 is checked against the rule's fixed 90%, whatever the rules file says.
-        if self.member_side < self.gross_income.mul_bps(9_000, Rounding::Up)? {
-            return Err(CoopError::Conservation(
-                "members' side is below 90% of gross",
-            ));
-        }
         Ok(())
     }
 }
 
-/// Runs the month (D2–D8) over every member's balance, updating balances in place: paid members
-/// end at zero, the rest carry their balance. Returns the payout lines and the report.
+/// Runs the month (D2–D8, G3) over every member's balance, updating balances in place: paid
+/// members end at zero, the rest carry their balance. Returns the payout lines and the report,
+/// whose D9 identities are checked; the caller checks the 90% floor
+/// ([`RunReport::members_side_floor_met`]), because breaking it is a pill trigger (X1.1), not
+/// a refusal.
 pub fn run_month(
     books: &MonthBooks,
     members: &mut [MemberBalance],
@@ -195,16 +219,25 @@ pub fn run_month(
         };
         needs.push(need.get());
     }
-    let topups_owed = Micros::sum(needs.iter().map(|&n| Micros::new(n)))?;
-    let topups: Vec<Micros> = if topups_owed <= operations_gross {
-        needs.iter().map(|&n| Micros::new(n)).collect()
-    } else {
-        split_largest_remainder(operations_gross, &needs)?
-    };
-    let topups_paid = topups_owed.min(operations_gross);
+    let (topups, topups_owed, topups_paid) = capped_claims(&needs, operations_gross)?;
+
+    // Participation bonuses (G3), from what operations has left after the top-ups.
+    let bonus = rules.governance.participation_bonus_micros;
+    let mut bonus_needs = Vec::with_capacity(members.len());
+    for member in members.iter() {
+        bonus_needs.push(bonus.checked_mul(u64::from(member.ballots))?.get());
+    }
+    let after_topups = operations_gross.checked_sub(topups_paid)?;
+    let (bonuses, bonuses_owed, bonuses_paid) = capped_claims(&bonus_needs, after_topups)?;
 
     let costs_due = books.operating_costs.checked_add(books.costs_carried_in)?;
-    let operations = split_operations(operations_gross, topups_paid, costs_due, &rules.waterfall)?;
+    let operations = split_operations(
+        operations_gross,
+        topups_paid,
+        bonuses_paid,
+        costs_due,
+        &rules.waterfall,
+    )?;
 
     // Cohort (D7): equally among founders; with none, to members like the shared pool.
     let founding_members = members.iter().filter(|m| m.founding).count() as u64;
@@ -235,6 +268,7 @@ pub fn run_month(
         cohort_carried_out: cohort_carried,
         operations,
         topups_owed,
+        bonuses_owed,
         cohort_to_members: operations.cohort.checked_sub(cohort_carried)?,
         founding_members,
         rollover_in: books.rollover_in,
@@ -247,10 +281,12 @@ pub fn run_month(
             member.unpaid,
             part(&shared, index),
             part(&topups, index),
+            part(&bonuses, index),
             part(&cohort, index),
         ])?;
         member.unpaid = Micros::ZERO;
         member.earned_month = Micros::ZERO;
+        member.ballots = 0;
         if balance >= threshold {
             payouts.push(PayoutLine {
                 member: member.member,
@@ -267,8 +303,23 @@ pub fn run_month(
         }
     }
     report.payout_count = payouts.len() as u64;
-    report.check_conservation()?;
+    report.check_identities()?;
     Ok(RunOutcome { report, payouts })
+}
+
+/// Claims on operations' share (top-ups, bonuses): all paid when `available` covers them, else
+/// `available` split in proportion to need. Returns (parts, owed, paid).
+fn capped_claims(
+    needs: &[u64],
+    available: Micros,
+) -> Result<(Vec<Micros>, Micros, Micros), CoopError> {
+    let owed = Micros::sum(needs.iter().map(|&n| Micros::new(n)))?;
+    let parts = if owed <= available {
+        needs.iter().map(|&n| Micros::new(n)).collect()
+    } else {
+        split_largest_remainder(available, needs)?
+    };
+    Ok((parts, owed, owed.min(available)))
 }
 
 /// Shared-pool weights: sales this month, or one each if nobody sold; `None` without members.
@@ -286,7 +337,7 @@ fn pool_weights(members: &[MemberBalance]) -> Option<Vec<u64>> {
 
 /// The engine's books must agree with the balances it hands over: Σ(carried + unpaid) =
 /// rollover in + credited − mid-month payouts − member fees.
-fn check_books(books: &MonthBooks, members: &[MemberBalance]) -> Result<(), CoopError> {
+pub(crate) fn check_books(books: &MonthBooks, members: &[MemberBalance]) -> Result<(), CoopError> {
     let held = members.iter().try_fold(Micros::ZERO, |sum, m| {
         Micros::sum([sum, m.carried, m.unpaid])
     })?;

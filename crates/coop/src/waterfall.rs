@@ -2,7 +2,7 @@
 //!
 //! Order inside operations' share (a Reading, in RULEBOOK.md): first the cold-start top-ups owed
 //! to members (D8: members before vendors, and the paper pays them "from operations' share"),
-//! then operating costs, then the surplus to builders, cohort and architect by the rules'
+//! then the participation bonuses of the month's ballots (G3), then operating costs, then the surplus to builders, cohort and architect by the rules'
 //! weights. Costs that the share cannot cover carry to the next month as operations' debt, and a
 //! loss month pays builders, cohort and architect nothing.
 
@@ -16,6 +16,8 @@ pub struct OperationsSplit {
     /// Operations' gross share this month.
     pub gross: Micros,
     pub topups_paid: Micros,
+    /// Participation bonuses paid to voters (G3).
+    pub bonuses_paid: Micros,
     pub costs_paid: Micros,
     /// Costs still owed after this month (carried to the next).
     pub costs_carried: Micros,
@@ -24,16 +26,18 @@ pub struct OperationsSplit {
     pub architect: Micros,
 }
 
-/// Splits operations' gross share. `topups_owed` must already be capped at `gross`.
+/// Splits operations' gross share. Top-ups and bonuses must already be capped so that together
+/// they fit in `gross`.
 pub fn split_operations(
     gross: Micros,
-    topups_owed: Micros,
+    topups_paid: Micros,
+    bonuses_paid: Micros,
     costs_due: Micros,
     rules: &WaterfallRules,
 ) -> Result<OperationsSplit, CoopError> {
-    let after_topups = gross.checked_sub(topups_owed)?;
-    let costs_paid = costs_due.min(after_topups);
-    let surplus = after_topups.checked_sub(costs_paid)?;
+    let after_members = gross.checked_sub(topups_paid.checked_add(bonuses_paid)?)?;
+    let costs_paid = costs_due.min(after_members);
+    let surplus = after_members.checked_sub(costs_paid)?;
     let weights = [
         u64::from(rules.builders_bps),
         u64::from(rules.cohort_bps),
@@ -46,7 +50,8 @@ pub fn split_operations(
     };
     Ok(OperationsSplit {
         gross,
-        topups_paid: topups_owed,
+        topups_paid,
+        bonuses_paid,
         costs_paid,
         costs_carried: costs_due.checked_sub(costs_paid)?,
         builders: parts[0],
@@ -71,7 +76,8 @@ mod tests {
         // rule D2
         let split = split_operations(
             Micros::new(1_000),
-            Micros::new(100),
+            Micros::new(60),
+            Micros::new(40),
             Micros::new(400),
             &RULES,
         )
@@ -90,6 +96,7 @@ mod tests {
         let split = split_operations(
             Micros::new(1_000),
             Micros::new(300),
+            Micros::ZERO,
             Micros::new(900),
             &RULES,
         )

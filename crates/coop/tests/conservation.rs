@@ -1,8 +1,13 @@
 //! Rule D9 under random months (issue 5 acceptance, ≥ 1,000 cases): the run conserves money to
 //! the micro-dollar and members' side is never below 90% of gross. The books are built the way
-//! the engine builds them: sales credit members at clearing, mid-month payouts take a fee.
+//! the engine builds them: sales credit members at clearing, mid-month payouts take a fee,
+//! ballots earn the participation bonus (G3). The same month, terminated instead of run, pays
+//! every member their own money and the cooperative's funds to active members exactly (X2).
 
-use assay_coop::{member_part_of_sale, run_month, split_slot_income, MemberBalance, MonthBooks};
+use assay_coop::{
+    member_part_of_sale, run_month, split_slot_income, terminate, MemberBalance, MonthBooks,
+    PayoutLine, Standing, Trigger,
+};
 use assay_core::{MemberId, Micros, Rules};
 use proptest::prelude::*;
 
@@ -22,6 +27,9 @@ struct Month {
     costs: u64,
     costs_carried_in: u64,
     carried: Vec<u64>,
+    ballots: Vec<u32>,
+    /// 0 active, 1 inactive, 2 banned, per member.
+    standing: Vec<u8>,
 }
 
 fn month() -> impl Strategy<Value = Month> {
@@ -34,9 +42,20 @@ fn month() -> impl Strategy<Value = Month> {
             0u64..20_000_000,
             0u64..5_000_000,
             proptest::collection::vec(0u64..5_000_000, members),
+            proptest::collection::vec(0u32..4, members),
+            proptest::collection::vec(0u8..3, members),
         )
             .prop_map(
-                move |(sales, fees, mid_month, costs, costs_carried_in, carried)| Month {
+                move |(
+                    sales,
+                    fees,
+                    mid_month,
+                    costs,
+                    costs_carried_in,
+                    carried,
+                    ballots,
+                    standing,
+                )| Month {
                     members,
                     founders: founders.min(members),
                     cold_start_every,
@@ -46,6 +65,8 @@ fn month() -> impl Strategy<Value = Month> {
                     costs,
                     costs_carried_in,
                     carried,
+                    ballots,
+                    standing,
                 },
             )
     })
@@ -62,6 +83,7 @@ proptest! {
                 let mut b = MemberBalance::new(MemberId(i as u64), i < m.founders);
                 b.carried = Micros::new(m.carried[i]);
                 b.cold_start = i % m.cold_start_every == 0 && i >= m.founders;
+                b.ballots = m.ballots[i];
                 b
             })
             .collect();
@@ -98,9 +120,11 @@ proptest! {
             }
         }
 
+        check_termination(&books, &balances, &m.standing)?;
         let outcome = run_month(&books, &mut balances, &rules).unwrap();
         let r = &outcome.report;
         r.check_conservation().unwrap();
+        prop_assert!(r.operations.bonuses_paid <= r.bonuses_owed);
         // D9 in the issue's words: payouts + rollovers + operations + builders + cohort + architect.
         let lhs = Micros::sum([
             r.payouts_total, r.mid_month_payouts, r.rollover_out, r.shared_carried_out,
@@ -122,4 +146,63 @@ proptest! {
         prop_assert_eq!(sum_payouts, r.payouts_total);
         prop_assert_eq!(Micros::sum(balances.iter().map(|b| b.carried)).unwrap(), r.rollover_out);
     }
+}
+
+/// Rule X2 on the same month: every member's own money back, the pool to the active, nothing to
+/// anyone else, every balance at zero.
+fn check_termination(
+    books: &MonthBooks,
+    balances: &[MemberBalance],
+    standing: &[u8],
+) -> Result<(), TestCaseError> {
+    let mut members = balances.to_vec();
+    let standing: Vec<Standing> = standing
+        .iter()
+        .map(|s| match s {
+            0 => Standing::Active,
+            1 => Standing::Inactive,
+            _ => Standing::Banned,
+        })
+        .collect();
+    let trigger = Trigger::ImmutableAmendment { proposal: 0 };
+    let unsettled: Vec<PayoutLine> = members
+        .iter()
+        .take(2)
+        .map(|b| PayoutLine {
+            member: b.member,
+            amount: Micros::new(5_000_000),
+        })
+        .collect();
+    let outcome = terminate(trigger, books, &mut members, &unsettled, &standing).unwrap();
+    let r = &outcome.report;
+    r.check_conservation().unwrap();
+    prop_assert_eq!(
+        Micros::sum(outcome.payouts.iter().map(|l| l.amount)).unwrap(),
+        r.paid_total
+    );
+    let all_funds = Micros::sum([
+        r.rollover_in,
+        r.gross_income,
+        r.shared_carried_in,
+        r.unsettled_returned,
+    ])
+    .unwrap()
+    .checked_sub(r.mid_month_payouts)
+    .unwrap();
+    prop_assert_eq!(
+        r.paid_total.checked_add(r.pool_unclaimed).unwrap(),
+        all_funds
+    );
+    if standing.iter().any(|s| *s != Standing::Banned) {
+        prop_assert!(r.pool_unclaimed.is_zero());
+    }
+    for line in &outcome.payouts {
+        prop_assert!(
+            balances.iter().any(|m| m.member == line.member) && line.amount > Micros::ZERO
+        );
+    }
+    prop_assert!(members
+        .iter()
+        .all(|b| b.carried.is_zero() && b.unpaid.is_zero() && b.ballots == 0));
+    Ok(())
 }

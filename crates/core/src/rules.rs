@@ -34,6 +34,7 @@ pub struct Rules {
     pub cold_start: ColdStartRules,
     pub cohort: CohortRules,
     pub offtake: OfftakeRules,
+    pub governance: GovernanceRules,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -157,6 +158,20 @@ pub struct CohortRules {
 pub struct OfftakeRules {
     /// Rule M16: processing fee on an off-take agreement's value, paid by the buyer.
     pub processing_fee_bps: u32,
+}
+
+/// Rules G3, G4. The board's size, its terms, the 80% bar and the pill's deadlines are not
+/// here: the paper fixes them, so no vote on parameters can move them (`coop::governance`,
+/// `coop::pill`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GovernanceRules {
+    /// Days a proposal, election or appeal is open for ballots.
+    pub voting_days: u32,
+    /// A member is active if they signed an input within this many days (RULEBOOK G4).
+    pub active_window_days: u32,
+    /// Rule G3: credited per ballot on a members' vote at the next run, paid by operations.
+    pub participation_bonus_micros: Micros,
 }
 
 /// A rules file that cannot be used. `field` is the dotted path of the offending parameter.
@@ -304,6 +319,26 @@ impl Rules {
             0,
             BPS_ONE,
         )?;
+        self.validate_governance()
+    }
+
+    fn validate_governance(&self) -> Result<(), RulesError> {
+        let g = &self.governance;
+        check_range("governance.voting_days", g.voting_days, 1, 90)?;
+        // A ballot must keep its voter active until the vote closes (RULEBOOK G4).
+        check_range(
+            "governance.active_window_days",
+            g.active_window_days,
+            u64::from(g.voting_days),
+            3_660,
+        )?;
+        // "A small bonus" (§VI): never more than the payout threshold.
+        if g.participation_bonus_micros > self.payout.threshold_micros {
+            return Err(invalid(
+                "governance.participation_bonus_micros",
+                "may not exceed payout.threshold_micros",
+            ));
+        }
         Ok(())
     }
 

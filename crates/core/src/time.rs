@@ -64,9 +64,43 @@ impl TradingDay {
     pub fn is_first_of_month(self) -> bool {
         self.civil().2 == 1
     }
+
+    /// The day of a civil date. Howard Hinnant's `days_from_civil`, the inverse of
+    /// [`TradingDay::civil`]; `day` must exist in that month.
+    pub fn from_civil(year: i32, month: u8, day: u8) -> TradingDay {
+        debug_assert!((1..=12).contains(&month) && (1..=31).contains(&day));
+        let year = i64::from(year) - i64::from(month <= 2);
+        let era = year.div_euclid(400);
+        let yoe = year.rem_euclid(400);
+        let month = i64::from(month);
+        let mp = if month > 2 { month - 3 } else { month + 9 };
+        let doy = (153 * mp + 2) / 5 + i64::from(day) - 1;
+        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+        // Days since the epoch fit in i32 for ±5.8 million years.
+        TradingDay((era * 146_097 + doe - 719_468) as i32)
+    }
+
+    /// The same calendar date `years` later; 29 February becomes 28 February in a common year.
+    /// Board terms are counted this way (rule G1).
+    pub fn add_years(self, years: u32) -> TradingDay {
+        let (year, month, day) = self.civil();
+        let year = year.saturating_add(years as i32);
+        let leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+        let day = if month == 2 && day == 29 && !leap {
+            28
+        } else {
+            day
+        };
+        TradingDay::from_civil(year, month, day)
+    }
 }
 
 impl Month {
+    /// The month's 1st, the day of its monthly run (rule D4).
+    pub fn first_day(self) -> TradingDay {
+        TradingDay::from_civil(self.year, self.month, 1)
+    }
+
     pub fn next(self) -> Month {
         if self.month == 12 {
             Month {
@@ -128,5 +162,23 @@ mod tests {
             .to_string(),
             "2026-01"
         );
+    }
+
+    #[test]
+    fn from_civil_inverts_civil_and_years_keep_the_date() {
+        for day in (-800_000..800_000).step_by(997).map(TradingDay) {
+            let (y, m, d) = day.civil();
+            assert_eq!(TradingDay::from_civil(y, m, d), day);
+        }
+        assert_eq!(TradingDay::from_civil(2026, 1, 1), TradingDay(20_454));
+        let leap_day = TradingDay::from_civil(2028, 2, 29);
+        assert_eq!(leap_day.add_years(1).to_string(), "2029-02-28");
+        assert_eq!(leap_day.add_years(4).to_string(), "2032-02-29");
+        assert_eq!(TradingDay(20_454).add_years(5).to_string(), "2031-01-01");
+        let february = Month {
+            year: 2026,
+            month: 2,
+        };
+        assert_eq!(february.first_day().to_string(), "2026-02-01");
     }
 }

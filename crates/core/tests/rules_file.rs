@@ -156,3 +156,27 @@ fn hash_ignores_layout_and_covers_every_parameter() {
     assert_ne!(changed.hash(), rules.hash());
     assert_eq!(rules.hash_hex().len(), 64);
 }
+
+#[test]
+fn governance_parameters_are_checked() {
+    // rule G4: a voter must stay active until the vote closes.
+    check(
+        "active_window_days = 90",
+        "active_window_days = 10",
+        "rules_invalid",
+        "governance.active_window_days",
+    );
+    // rule G3: "a small bonus", never above the payout threshold.
+    check(
+        "participation_bonus_micros = 100000",
+        "participation_bonus_micros = 5000001",
+        "rules_invalid",
+        "governance.participation_bonus_micros",
+    );
+    check(
+        "voting_days = 14",
+        "voting_days = 0",
+        "rules_invalid",
+        "governance.voting_days",
+    );
+}

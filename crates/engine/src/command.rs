@@ -4,6 +4,7 @@
 //! (signer, sequence, command). postcard is deterministic for these types (no maps, no floats),
 //! so the bytes an auditor re-encodes from a parsed entry are the bytes that were signed.
 
+use assay_coop::ClauseChange;
 use assay_core::{BasketId, BuyerId, Category, MemberId, Micros, Month, PublicKey, TradingDay};
 use assay_market::BasketSpec;
 use ed25519_dalek::{Signer, SigningKey};
@@ -12,6 +13,7 @@ use serde::{Deserialize, Serialize};
 const COMMAND_DOMAIN: &[u8] = b"assay/command/v1\n";
 const ATTESTATION_DOMAIN: &[u8] = b"assay/eligibility/v1\n";
 const CONSENT_DOMAIN: &[u8] = b"assay/offtake-consent/v1\n";
+const BALLOT_DOMAIN: &[u8] = b"assay/ballot/v1\n";
 
 /// A SHA-256 digest carried in a command (invoice, delivery, deposit, evidence).
 pub type Digest = [u8; 32];
@@ -68,12 +70,34 @@ pub enum Party {
     Buyer(BuyerId),
 }
 
+/// What members vote on (G1–G6). Appeals (E3) are opened by [`Command::Appeal`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ProposalKind {
+    /// Rules G1, G2: fill a vacant board seat (0–4); candidates stand with [`Command::Stand`].
+    Election { seat: u8 },
+    /// Rules G4, G5: amend bylaws, each change naming a clause and its new text's SHA-256.
+    Amendment { changes: Vec<ClauseChange> },
+    /// Rule G6: new rule parameters, as their canonical JSON.
+    RulesChange { rules_json: String },
+}
+
+/// A ballot's choice: yes or no on a motion, or a candidate in an election.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum Choice {
+    Yes,
+    No,
+    Candidate(MemberId),
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Command {
     /// The first entry: the rules in force, as their canonical JSON (whose SHA-256 is the rules
-    /// hash), and the exchange's key (the signer).
+    /// hash), the exchange's key (the signer), and the log's origin and checkpoint verifier key
+    /// (a C2SP vkey), against which equivocation proofs are checked (X1.4).
     Genesis {
         rules_json: String,
+        log_origin: String,
+        log_vkey: String,
     },
     /// Exchange-signed invitation into the founding cohort (D7).
     RegisterFoundingMember {
@@ -150,10 +174,48 @@ pub enum Command {
         party: Party,
         evidence_hash: Digest,
     },
-    /// A change of rule parameters (G6): only with a passed member vote.
+    /// A change of rule parameters (G6): only with a passed member vote. Anyone may send it
+    /// once the vote passed, so no operator can hold a passed change back.
     AdoptRules {
         rules_json: String,
         proposal: u64,
+    },
+    /// A member in good standing opens a proposal (G3–G6).
+    Propose {
+        kind: ProposalKind,
+    },
+    /// A member stands as a candidate in an open election (G2).
+    Stand {
+        proposal: u64,
+    },
+    /// A member's ballot (G3). `presence` is the signature of the member's registered device key
+    /// over [`ballot_message`], made only after the wallet's on-device biometric check; the
+    /// device key travels with the ballot so its signature can be checked in a batch.
+    CastBallot {
+        proposal: u64,
+        choice: Choice,
+        device_key: PublicKey,
+        presence: Signature,
+    },
+    /// Anyone tallies a proposal whose voting period has ended.
+    CloseProposal {
+        proposal: u64,
+    },
+    /// A banned party appeals its ban, once per lifetime (E3); the statement lives off-log.
+    Appeal {
+        statement_hash: Digest,
+    },
+    /// Anyone submits two checkpoint notes of the log for the same size with different roots
+    /// (X1.4), each as served at `<prefix>/checkpoint`.
+    ProveEquivocation {
+        first_note: String,
+        second_note: String,
+    },
+    /// The exchange records that the rails executed the payouts committed to by `payout_root`
+    /// (D6): a monthly run's, or the final payout after termination.
+    SettlePayouts {
+        payout_root: Digest,
+        settlement_reference: Digest,
     },
 }
 
@@ -191,6 +253,22 @@ pub fn eligibility_message(basket: BasketId, member_key: &PublicKey, reserve: Mi
     message.extend_from_slice(&basket.0.to_be_bytes());
     message.extend_from_slice(member_key.as_bytes());
     message.extend_from_slice(&reserve.get().to_be_bytes());
+    message
+}
+
+/// The bytes a ballot's user-presence signature covers (G3).
+pub fn ballot_message(proposal: u64, member_key: &PublicKey, choice: Choice) -> Vec<u8> {
+    let mut message = BALLOT_DOMAIN.to_vec();
+    message.extend_from_slice(&proposal.to_be_bytes());
+    message.extend_from_slice(member_key.as_bytes());
+    match choice {
+        Choice::Yes => message.push(0),
+        Choice::No => message.push(1),
+        Choice::Candidate(member) => {
+            message.push(2);
+            message.extend_from_slice(&member.0.to_be_bytes());
+        }
+    }
     message
 }
 
@@ -250,6 +328,16 @@ impl Command {
                 *member_key,
                 offtake_consent_message(signer, *category, *months, *value),
                 *member_consent,
+            )],
+            Command::CastBallot {
+                proposal,
+                choice,
+                device_key,
+                presence,
+            } => vec![(
+                *device_key,
+                ballot_message(*proposal, signer, *choice),
+                *presence,
             )],
             _ => Vec::new(),
         }

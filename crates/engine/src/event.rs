@@ -2,8 +2,10 @@
 //! input so a replay that produces different events is caught at the entry where it diverges.
 
 use crate::command::{Digest, Party, Rail};
-use assay_coop::RunReport;
-use assay_core::{BasketId, BuyerId, Category, MemberId, Micros, Month, PublicKey, TradingDay};
+use assay_coop::{ClauseChange, RunReport, TerminationReport};
+use assay_core::{
+    BasketId, BuyerId, Category, MemberId, Micros, Month, PublicKey, Timestamp, TradingDay,
+};
 use serde::{Deserialize, Serialize};
 
 /// A member's part of a grant's income (D3).
@@ -150,5 +152,93 @@ pub enum Event {
     },
     GrantEnded {
         grant: u64,
+    },
+    /// Rule G3: a proposal is open for ballots until `closes`.
+    ProposalOpened {
+        proposal: u64,
+        proposer: MemberId,
+        closes: Timestamp,
+    },
+    /// Rule G2: an eligible member stands in an election.
+    CandidateStood {
+        proposal: u64,
+        member: MemberId,
+    },
+    /// Rule G3: one ballot, on the log (the choice is in the logged command).
+    BallotCast {
+        proposal: u64,
+        member: MemberId,
+    },
+    /// Rules G4, G6, E3: a motion's tally. `active` is the active membership an amendment or
+    /// rules change needed 80% of; for an appeal, the board's five seats.
+    ProposalDecided {
+        proposal: u64,
+        passed: bool,
+        yes: u64,
+        no: u64,
+        active: u64,
+    },
+    /// Rule G1: an election's winner takes the seat until `term_ends`.
+    BoardSeated {
+        proposal: u64,
+        seat: u8,
+        member: MemberId,
+        votes: u64,
+        term_ends: TradingDay,
+    },
+    /// No eligible candidate got a vote: the seat stays vacant.
+    ElectionFailed {
+        proposal: u64,
+        seat: u8,
+    },
+    /// Rule G4: the bylaws now hold these clause texts.
+    AmendmentAdopted {
+        proposal: u64,
+        changes: Vec<ClauseChange>,
+    },
+    /// Rule G6: the rules in force changed; members see the new hash.
+    RulesAdopted {
+        proposal: u64,
+        rules_hash: Digest,
+    },
+    /// Rule E4: a banned board member's seat is vacant at once.
+    SeatVacated {
+        seat: u8,
+        member: MemberId,
+    },
+    /// Rule E4: a banned member's part in a grant ends; the buyer keeps the rest.
+    GrantMemberEnded {
+        grant: u64,
+        member: MemberId,
+    },
+    /// Rule E3: the board hears the appeal until `closes`.
+    AppealOpened {
+        proposal: u64,
+        party: Party,
+        statement_hash: Digest,
+        closes: Timestamp,
+    },
+    /// Rule E3: the board overturned the ban.
+    BanLifted {
+        proposal: u64,
+        party: Party,
+    },
+    /// Rule D6: the rails executed the payouts under this root.
+    PayoutsSettled {
+        payout_root: Digest,
+        settlement_reference: Digest,
+    },
+    /// Rule X2: a buyer's unspent prepaid money goes back to the buyer; it was never buyer-side
+    /// income, so it is not the cooperative's.
+    BuyerRefunded {
+        buyer: BuyerId,
+        amount: Micros,
+    },
+    /// Rules X1, X2: the pill was swallowed. The final `PayoutInstruction`s precede this event
+    /// in the same entry; `payout_root` commits to them as a run's root does.
+    Terminated {
+        report: Box<TerminationReport>,
+        payout_root: Digest,
+        payout_count: u64,
     },
 }

@@ -1,4 +1,4 @@
-//! The exchange as a deterministic state machine (SPEC M5–M16, D1–D9, L3).
+//! The exchange as a deterministic state machine (SPEC M5–M16, D1–D9, G1–G6, E1–E4, X1–X3, L3).
 //!
 //! `apply(&mut State, &Input) -> Outcome`: a signed command stamped by the sequencer goes in;
 //! events, or a refusal with a stable code, come out. A refusal changes nothing. [`replay`]
@@ -14,18 +14,23 @@
 //! | post basket, offer, bid, close basket, receipt | `apply/baskets.rs` |
 //! | trading-day close | `apply/days.rs` |
 //! | operating cost, off-take, mid-month payout, monthly run | `apply/money.rs` |
-//! | ban, rule change | `apply/enforcement.rs` |
+//! | ban, appeal | `apply/enforcement.rs` |
+//! | proposals, candidacies, ballots, tallies, rule changes | `apply/governance.rs`, `apply/tally.rs` |
+//! | pill triggers, termination, payout settlement | `apply/pill.rs` |
 
 mod apply;
 pub mod command;
 mod entry;
 mod event;
+pub mod governance;
 mod refusal;
 mod state;
 
 pub use apply::payout_leaf;
 pub use apply::{apply, apply_verified, verify_signature, verify_signatures, Outcome};
-pub use command::{Command, Envelope, Input, Party, PayoutChoice, Rail, Signature};
+pub use command::{
+    Choice, Command, Envelope, Input, Party, PayoutChoice, ProposalKind, Rail, Signature,
+};
 pub use entry::{events_digest, execute, replay, replay_one, LogEntry, ReplayError, ENTRY_VERSION};
 pub use event::{Event, MemberShare};
 pub use refusal::Refusal;

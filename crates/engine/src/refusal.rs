@@ -71,6 +71,58 @@ pub enum Refusal {
     NoPassedVote,
     #[error("a basket may not ask for zero months or an empty agreement")]
     EmptyAgreement,
+    #[error("the ballot's user-presence signature is not by the member's device (rule G3)")]
+    BadPresence,
+    #[error("this member already cast a ballot on this proposal (rule G3)")]
+    BallotRepeated,
+    #[error("no such proposal")]
+    UnknownProposal,
+    #[error("the proposal's voting period is over")]
+    VotingClosed,
+    #[error("the proposal's voting period has not ended")]
+    VotingOpen,
+    #[error("this member may not stand: banned, inactive, served before, or a founding member is eligible (rule G2)")]
+    NotEligible,
+    #[error("this member already stands in this election")]
+    AlreadyStanding,
+    #[error("that proposal is not an election")]
+    NotAnElection,
+    #[error("that choice does not fit this proposal")]
+    BadChoice,
+    #[error("this member may not vote on this proposal (registered after it opened, or not on the board for an appeal)")]
+    NotVoter,
+    #[error("the board has seats 0 to 4 (rule G1)")]
+    UnknownSeat,
+    #[error("that seat is held until its term ends (rule G1)")]
+    SeatFilled,
+    #[error("an election for that seat is already open")]
+    ElectionOpen,
+    #[error("the principles P-purpose, P-nothing and P-pill cannot be amended (rule G5)")]
+    ImmutableClause,
+    #[error("the proposal changes nothing")]
+    EmptyProposal,
+    #[error("the proposal is larger than the engine accepts")]
+    ProposalTooLarge,
+    #[error("too many proposals are open at once")]
+    TooManyProposals,
+    #[error("too many candidates stand in this election")]
+    TooManyCandidates,
+    #[error("only a banned party may appeal")]
+    NotBanned,
+    #[error("one appeal per person per lifetime (rule E3)")]
+    AppealRepeated,
+    #[error("the signer is neither a member nor a buyer")]
+    UnknownParty,
+    #[error(
+        "the exchange has terminated (rule X3): only the final payout's settlement is accepted"
+    )]
+    Terminated,
+    #[error("this device key is already bound to a member")]
+    DeviceInUse,
+    #[error("no unsettled payouts have that root")]
+    UnknownPayoutRoot,
+    #[error(transparent)]
+    Log(#[from] assay_log::Error),
     #[error(transparent)]
     Market(#[from] MarketError),
     #[error(transparent)]
@@ -116,6 +168,31 @@ impl Refusal {
             Refusal::NothingToPay => "nothing_to_pay",
             Refusal::NoPassedVote => "no_passed_vote",
             Refusal::EmptyAgreement => "empty_agreement",
+            Refusal::BadPresence => "bad_presence",
+            Refusal::BallotRepeated => "ballot_repeated",
+            Refusal::UnknownProposal => "unknown_proposal",
+            Refusal::VotingClosed => "voting_closed",
+            Refusal::VotingOpen => "voting_open",
+            Refusal::NotEligible => "not_eligible",
+            Refusal::AlreadyStanding => "already_standing",
+            Refusal::NotAnElection => "not_an_election",
+            Refusal::BadChoice => "bad_choice",
+            Refusal::NotVoter => "not_voter",
+            Refusal::UnknownSeat => "unknown_seat",
+            Refusal::SeatFilled => "seat_filled",
+            Refusal::ElectionOpen => "election_open",
+            Refusal::ImmutableClause => "immutable_clause",
+            Refusal::EmptyProposal => "empty_proposal",
+            Refusal::ProposalTooLarge => "proposal_too_large",
+            Refusal::TooManyProposals => "too_many_proposals",
+            Refusal::TooManyCandidates => "too_many_candidates",
+            Refusal::NotBanned => "not_banned",
+            Refusal::AppealRepeated => "appeal_repeated",
+            Refusal::UnknownParty => "unknown_party",
+            Refusal::Terminated => "terminated",
+            Refusal::DeviceInUse => "device_in_use",
+            Refusal::UnknownPayoutRoot => "unknown_payout_root",
+            Refusal::Log(error) => error.code(),
             Refusal::Market(error) => error.code(),
             Refusal::Rules(error) => error.code(),
             Refusal::Coop(error) => error.code(),

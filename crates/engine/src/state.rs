@@ -4,6 +4,7 @@
 //! and [`State::hash`] sorts them, so their random iteration order never reaches an output.
 
 use crate::command::{Digest, PayoutChoice};
+use crate::governance::{Governance, Termination, UnsettledRun};
 use assay_coop::{MemberBalance, MonthBooks};
 use assay_core::{
     BasketId, BuyerId, Category, MemberId, Micros, Month, PublicKey, Rules, TradingDay,
@@ -26,6 +27,12 @@ pub struct Member {
     /// Trading days of recent sales, oldest first (M13's "fewest recent sales first").
     pub sale_days: VecDeque<TradingDay>,
     pub banned: bool,
+    /// The last day the member signed an accepted input (RULEBOOK G4's "active").
+    pub last_active: TradingDay,
+    /// Has held a board seat: one term per lifetime (G2).
+    pub served: bool,
+    /// Has used their one appeal (E3).
+    pub appealed: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -36,6 +43,8 @@ pub struct Buyer {
     /// Money held for open anchors and bids.
     pub held: Micros,
     pub banned: bool,
+    /// Has used its one appeal (E3).
+    pub appealed: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -62,6 +71,8 @@ pub struct Basket {
 pub struct Grant {
     pub buyer: BuyerId,
     pub basket: BasketId,
+    /// Members whose data the grant covers; a banned member leaves it (E4).
+    pub members: Vec<MemberId>,
     pub receipt: Option<Digest>,
     pub active: bool,
 }
@@ -79,6 +90,11 @@ pub struct Exchange {
     pub key: PublicKey,
     pub rules: Rules,
     pub rules_hash: Digest,
+    /// The log's checkpoint origin and verifier key (a C2SP vkey), for X1.4.
+    pub log_origin: String,
+    pub log_vkey: String,
+    /// Board terms are counted from it (G1).
+    pub genesis_day: TradingDay,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -95,6 +111,8 @@ pub struct State {
     pub books: MonthBooks,
     pub members: Vec<Member>,
     pub member_by_key: HashMap<PublicKey, MemberId>,
+    /// Index of members' device keys: one device, one member.
+    pub member_by_device: HashMap<PublicKey, MemberId>,
     pub buyers: Vec<Buyer>,
     pub buyer_by_key: HashMap<PublicKey, BuyerId>,
     /// Keys that can never register again (E1, E2).
@@ -109,6 +127,11 @@ pub struct State {
     pub next_agreement: u64,
     /// Σ recorded deposits: every amount in the system is bounded by it (see `apply`).
     pub deposits_total: Micros,
+    pub governance: Governance,
+    /// The last run's payouts until the rails' execution is recorded (D6, X1.3).
+    pub unsettled: Option<UnsettledRun>,
+    /// Set once, when the pill is swallowed; never unset (X3).
+    pub terminated: Option<Termination>,
 }
 
 impl State {
@@ -156,7 +179,9 @@ impl State {
             self.next_agreement,
         ));
         put(&self.deposits_total);
-        // `member_by_key` and `buyer_by_key` are indexes derived from `members` and `buyers`.
+        put(&(&self.governance, &self.unsettled, &self.terminated));
+        // `member_by_key`, `member_by_device` and `buyer_by_key` are indexes derived from
+        // `members` and `buyers`.
         hasher.finalize().into()
     }
 }

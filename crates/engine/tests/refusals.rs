@@ -298,6 +298,8 @@ fn out_of_order_and_unauthorised_commands_are_refused() {
         &anchor.key,
         Command::Genesis {
             rules_json: default_rules().canonical_json(),
+            log_origin: LOG_ORIGIN.to_string(),
+            log_vkey: log_signer().verifier_key().to_vkey(),
         },
         "genesis_repeated",
     );

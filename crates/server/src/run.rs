@@ -3,7 +3,7 @@
 use crate::clock::Clock;
 use crate::limits::RateLimiter;
 use crate::routes::log::LogReader;
-use crate::sequencer::Sequencer;
+use crate::sequencer::{Genesis, Sequencer};
 use crate::store_journal::StoreJournal;
 use crate::{router, AppState};
 use anyhow::Context;
@@ -46,11 +46,16 @@ pub async fn start(options: ServeOptions) -> anyhow::Result<RunningServer> {
     let vkey = writer.verifier_key().to_vkey();
     let journal = StoreJournal::new(writer);
     let rules_json = options.rules.canonical_json();
+    let genesis = Genesis {
+        rules_json: &rules_json,
+        log_origin: &options.origin,
+        log_vkey: &vkey,
+    };
     let (sequencer, handle, published, queue) = Sequencer::start(
         journal,
         options.clock.clone(),
         options.exchange_key.clone(),
-        &rules_json,
+        genesis,
     )
     .await
     .context("replaying the log")?;

@@ -15,6 +15,7 @@ use assay_engine::{
 };
 use ed25519_dalek::SigningKey;
 use serde::Serialize;
+use sha2::Digest as _;
 use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 use tokio::sync::{broadcast, mpsc, oneshot, watch};
@@ -101,6 +102,14 @@ impl SequencerHandle {
     }
 }
 
+/// What a new log's first entry records: the rules in force and the log's identity.
+pub struct Genesis<'a> {
+    pub rules_json: &'a str,
+    pub log_origin: &'a str,
+    /// The checkpoint verifier key, C2SP vkey form.
+    pub log_vkey: &'a str,
+}
+
 /// Channels the rest of the server reads.
 pub struct Published {
     pub view: watch::Receiver<Arc<PublicView>>,
@@ -129,7 +138,7 @@ impl<J: Journal> Sequencer<J> {
         journal: J,
         clock: Clock,
         exchange: SigningKey,
-        rules_json: &str,
+        genesis: Genesis<'_>,
     ) -> anyhow::Result<(
         Sequencer<J>,
         SequencerHandle,
@@ -176,7 +185,9 @@ impl<J: Journal> Sequencer<J> {
         if sequencer.state.exchange.is_none() {
             sequencer.batch_now = sequencer.clock.now();
             let genesis = Command::Genesis {
-                rules_json: rules_json.to_string(),
+                rules_json: genesis.rules_json.to_string(),
+                log_origin: genesis.log_origin.to_string(),
+                log_vkey: genesis.log_vkey.to_string(),
             };
             let mut pending = Vec::new();
             let now = sequencer.stamp();
@@ -266,12 +277,36 @@ impl<J: Journal> Sequencer<J> {
         Ok(())
     }
 
+    /// Records the run's settlement (D6) right after the run. The reference is the SHA-256 of the
+    /// run's payout instructions as logged; when the rails' files are written (issue 9) it
+    /// becomes the hash of those files.
+    fn settle(&mut self, pending: &mut Vec<Pending>) -> anyhow::Result<()> {
+        let Some(run) = pending.last() else {
+            return Ok(());
+        };
+        let Some(payout_root) = run.events.iter().find_map(|event| match event {
+            Event::MonthlyRunRecorded { payout_root, .. } => Some(*payout_root),
+            _ => None,
+        }) else {
+            return Ok(());
+        };
+        let instructions = serde_json::to_vec(&run.events)?;
+        let settlement_reference: [u8; 32] = sha2::Sha256::digest(&instructions).into();
+        let now = self.stamp();
+        let command = Command::SettlePayouts {
+            payout_root,
+            settlement_reference,
+        };
+        self.apply_exchange(command, now, pending)
+    }
+
     /// Trading-day closes and the monthly run that are due by `now` (M2–M4, M10, D4).
     fn catch_up(&mut self, pending: &mut Vec<Pending>) -> anyhow::Result<()> {
         loop {
             if let Some(month) = self.state.run_pending {
                 let now = self.stamp();
                 self.apply_exchange(Command::RunMonthlyDistribution { month }, now, pending)?;
+                self.settle(pending)?;
                 continue;
             }
             let day = self.state.open_day;

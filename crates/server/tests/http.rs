@@ -237,9 +237,9 @@ async fn full_month(location: StoreLocation) {
     let info = api.get("/v1/log").await;
     assert_eq!(info["origin"], "assay.test/log");
     let size = info["size"].as_u64().unwrap();
-    // Genesis, 12 members, 2 buyers, 2 deposits, a basket, 12 offers, a bid, the day's close
-    // and January's run; refused and idempotent requests add nothing.
-    assert_eq!(size, 33, "{info}");
+    // Genesis, 12 members, 2 buyers, 2 deposits, a basket, 12 offers, a bid, the day's close,
+    // January's run and its settlement; refused and idempotent requests add nothing.
+    assert_eq!(size, 34, "{info}");
     let proof = api
         .get(&format!("/v1/proofs/inclusion?index=3&size={size}"))
         .await;

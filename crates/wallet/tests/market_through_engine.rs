@@ -55,8 +55,11 @@ impl Exchange {
             events: Vec::new(),
             log_key: NoteSigner::new(ORIGIN, &[42; 32]).unwrap(),
         };
+        let log_vkey = exchange.log_key.verifier_key().to_vkey();
         exchange.as_exchange(Command::Genesis {
             rules_json: rules.canonical_json(),
+            log_origin: ORIGIN.to_string(),
+            log_vkey,
         });
         exchange
     }

@@ -63,8 +63,11 @@ fn build(count: u64) -> anyhow::Result<Vec<Input>> {
         now: first_day.start(),
         exchange: key(0),
     };
+    let log_key = assay_log::NoteSigner::new("bench.assay/log", &[1; 32])?;
     b.exchange(Command::Genesis {
         rules_json: rules.canonical_json(),
+        log_origin: "bench.assay/log".to_string(),
+        log_vkey: log_key.verifier_key().to_vkey(),
     })?;
     let buyers: Vec<SigningKey> = (0..BUYERS).map(|i| key(1_000_000 + i)).collect();
     for (index, buyer) in buyers.iter().enumerate() {
@@ -154,6 +157,14 @@ fn build(count: u64) -> anyhow::Result<Vec<Input>> {
             b.exchange(Command::CloseTradingDay { day })?;
             if let Some(month) = b.state.run_pending {
                 b.exchange(Command::RunMonthlyDistribution { month })?;
+                // Rule D6: the rails' execution is recorded, or the pill fires on the 8th.
+                if let Some(run) = &b.state.unsettled {
+                    let payout_root = run.payout_root;
+                    b.exchange(Command::SettlePayouts {
+                        payout_root,
+                        settlement_reference: [2; 32],
+                    })?;
+                }
             }
         }
     }

@@ -179,7 +179,7 @@ pub(super) fn bid(
 }
 
 /// Returns every hold of a basket to its buyer's available balance.
-fn release_holds(state: &mut State, basket: &Basket) {
+pub(super) fn release_holds(state: &mut State, basket: &Basket) {
     let units = basket.spec.units_per_slot();
     let release = |state: &mut State, buyer: assay_core::BuyerId, amount: Micros| {
         let record = &mut state.buyers[buyer.0 as usize];
@@ -291,6 +291,7 @@ pub(super) fn close(state: &mut State, basket_id: BasketId) -> Outcome {
             Grant {
                 buyer: sale.buyer,
                 basket: basket_id,
+                members: sale.shares.iter().map(|share| share.member).collect(),
                 receipt: None,
                 active: true,
             },

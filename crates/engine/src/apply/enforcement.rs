@@ -1,10 +1,14 @@
-//! Bans (E1, E2, E4) and rule changes (G6). The full governance (findings, appeals, votes) is
-//! issue 6; what is here is what the engine needs to refuse banned parties and unvoted rules.
+//! Findings that ban for life (E1, E2, E4) and appeals (E3).
+//!
+//! Reading (RULEBOOK.md E): the exchange's key records a finding, with the hash of its evidence;
+//! the accused may appeal once in a lifetime, and the board hears it (`tally.rs`).
 
+use super::governance::open;
 use super::{bounded, exchange_only, Context, Outcome};
 use crate::command::{Digest, Party};
+use crate::governance::{Motion, OPEN_PROPOSALS_MAX};
 use crate::{Event, Refusal, State};
-use assay_core::{BasketId, Micros, Rules};
+use assay_core::{BasketId, Micros};
 
 pub(super) fn ban(
     state: &mut State,
@@ -63,19 +67,75 @@ pub(super) fn ban(
             if record.banned {
                 return Err(Refusal::Banned);
             }
-            let key = record.key;
+            let (key, device) = (record.key, record.device_key);
             state.members[member.0 as usize].banned = true;
+            // Identity binding (RULEBOOK E): the member's device is banned with their key.
             state.banned_keys.insert(key);
-            // Rule E4: open offers end; money owed is still paid at the run.
+            state.banned_keys.insert(device);
+            // Rule E4: open offers end, the member leaves every grant and any board seat;
+            // money owed is still paid at the run.
             for (&id, basket) in state.baskets.iter_mut() {
                 if basket.offered.remove(&member) {
                     basket.offers.retain(|o| o.member != member);
                     events.push(Event::OfferEnded { basket: id, member });
                 }
             }
+            for (&id, grant) in state.grants.iter_mut() {
+                if grant.active && grant.members.contains(&member) {
+                    grant.members.retain(|&m| m != member);
+                    events.push(Event::GrantMemberEnded { grant: id, member });
+                }
+            }
+            let today = context.now.trading_day();
+            if let Some(seat) = state.governance.seat_of(member, today) {
+                state.governance.seats[seat] = None;
+                events.push(Event::SeatVacated {
+                    seat: seat as u8,
+                    member,
+                });
+            }
         }
     }
     Ok(events)
+}
+
+/// Rule E3: the banned party appeals, once per lifetime; the board votes for `voting_days`.
+pub(super) fn appeal(state: &mut State, context: &Context, statement_hash: &Digest) -> Outcome {
+    let party = if let Some(&member) = state.member_by_key.get(&context.signer) {
+        let record = &state.members[member.0 as usize];
+        check_appeal(record.banned, record.appealed)?;
+        Party::Member(member)
+    } else if let Some(&buyer) = state.buyer_by_key.get(&context.signer) {
+        let record = &state.buyers[buyer.0 as usize];
+        check_appeal(record.banned, record.appealed)?;
+        Party::Buyer(buyer)
+    } else {
+        return Err(Refusal::UnknownParty);
+    };
+    if state.governance.proposals.len() >= OPEN_PROPOSALS_MAX {
+        return Err(Refusal::TooManyProposals);
+    }
+    match party {
+        Party::Member(member) => state.members[member.0 as usize].appealed = true,
+        Party::Buyer(buyer) => state.buyers[buyer.0 as usize].appealed = true,
+    }
+    let (proposal, closes) = open(state, context.now, Motion::Appeal { party });
+    Ok(vec![Event::AppealOpened {
+        proposal,
+        party,
+        statement_hash: *statement_hash,
+        closes,
+    }])
+}
+
+fn check_appeal(banned: bool, appealed: bool) -> Result<(), Refusal> {
+    if !banned {
+        return Err(Refusal::NotBanned);
+    }
+    if appealed {
+        return Err(Refusal::AppealRepeated);
+    }
+    Ok(())
 }
 
 fn release(state: &mut State, buyer: assay_core::BuyerId, amount: Micros) {
@@ -86,12 +146,4 @@ fn release_in(buyers: &mut [crate::state::Buyer], buyer: assay_core::BuyerId, am
     let record = &mut buyers[buyer.0 as usize];
     record.held = bounded(record.held.checked_sub(amount));
     record.available = bounded(record.available.checked_add(amount));
-}
-
-/// Rule G6: a parameter change takes effect only through a passed member vote. Votes arrive
-/// with governance (issue 6); until then every change is refused, after the new rules are
-/// checked so a malformed file gets its own error.
-pub(super) fn adopt_rules(rules_json: &str, _proposal: u64) -> Outcome {
-    Rules::from_json_str(rules_json)?;
-    Err(Refusal::NoPassedVote)
 }

@@ -9,8 +9,11 @@
 mod baskets;
 mod days;
 mod enforcement;
+mod governance;
 mod money;
+mod pill;
 mod registry;
+mod tally;
 
 pub use money::payout_leaf;
 
@@ -50,17 +53,34 @@ pub fn apply_verified(state: &mut State, input: &Input) -> Outcome {
     if state.now.is_some_and(|now| input.timestamp < now) {
         return Err(Refusal::ClockBackwards);
     }
-    check_phase(state, &envelope.command, input.timestamp)?;
-
     let context = Context {
         signer: envelope.signer,
         now: input.timestamp,
     };
-    let events = dispatch(state, &context, &envelope.command)?;
+    let events = if state.terminated.is_some() {
+        // Rule X3: after termination only the final payout's settlement is accepted.
+        pill::after_termination(state, &context, &envelope.command)?
+    } else if let Some(trigger) = pill::time_trigger(state, input.timestamp) {
+        // Rules X1.2, X1.3: this input's stamp proves a deadline passed. It is logged as the
+        // witness of the trigger; its own command is not carried out.
+        pill::terminate(state, &context, trigger)?
+    } else {
+        check_phase(state, &envelope.command, input.timestamp)?;
+        let events = dispatch(state, &context, &envelope.command)?;
+        mark_active(state, &context);
+        events
+    };
 
     state.sequences.insert(envelope.signer, expected + 1);
     state.now = Some(input.timestamp);
     Ok(events)
+}
+
+/// A member who signed an accepted input is active that day (RULEBOOK G4).
+fn mark_active(state: &mut State, context: &Context) {
+    if let Some(&id) = state.member_by_key.get(&context.signer) {
+        state.members[id.0 as usize].last_active = context.now.trading_day();
+    }
 }
 
 /// One Ed25519 check: key, message, signature, and the refusal if it fails.
@@ -81,6 +101,7 @@ fn signature_checks(input: &Input) -> Result<Vec<SignatureCheck>, Refusal> {
     )];
     let inner_refusal = match envelope.command {
         Command::OffTake { .. } => Refusal::BadConsent,
+        Command::CastBallot { .. } => Refusal::BadPresence,
         _ => Refusal::BadAttestation,
     };
     for (key, message, signature) in envelope.command.inner_signatures(&envelope.signer) {
@@ -129,7 +150,8 @@ pub(crate) struct Context {
 }
 
 /// Genesis first; a due monthly run before anything else; no input of a later trading day
-/// until the open day is closed.
+/// until the open day is closed. An equivocation proof passes both gates: nothing may delay
+/// the pill (P-pill).
 fn check_phase(state: &State, command: &Command, now: Timestamp) -> Result<(), Refusal> {
     let is_genesis = matches!(command, Command::Genesis { .. });
     match (&state.exchange, is_genesis) {
@@ -137,6 +159,9 @@ fn check_phase(state: &State, command: &Command, now: Timestamp) -> Result<(), R
         (Some(_), true) => return Err(Refusal::GenesisRepeated),
         (None, true) => return Ok(()),
         (Some(_), false) => {}
+    }
+    if matches!(command, Command::ProveEquivocation { .. }) {
+        return Ok(());
     }
     let is_run = matches!(command, Command::RunMonthlyDistribution { .. });
     if state.run_pending.is_some() && !is_run {
@@ -153,7 +178,11 @@ fn check_phase(state: &State, command: &Command, now: Timestamp) -> Result<(), R
 
 fn dispatch(state: &mut State, context: &Context, command: &Command) -> Outcome {
     match command {
-        Command::Genesis { rules_json } => registry::genesis(state, context, rules_json),
+        Command::Genesis {
+            rules_json,
+            log_origin,
+            log_vkey,
+        } => registry::genesis(state, context, rules_json, log_origin, log_vkey),
         Command::RegisterFoundingMember {
             member_key,
             device_key,
@@ -218,7 +247,25 @@ fn dispatch(state: &mut State, context: &Context, command: &Command) -> Outcome 
         Command::AdoptRules {
             rules_json,
             proposal,
-        } => enforcement::adopt_rules(rules_json, *proposal),
+        } => tally::adopt_rules(state, rules_json, *proposal),
+        Command::Propose { kind } => governance::propose(state, context, kind),
+        Command::Stand { proposal } => governance::stand(state, context, *proposal),
+        Command::CastBallot {
+            proposal,
+            choice,
+            device_key,
+            ..
+        } => governance::cast_ballot(state, context, *proposal, *choice, device_key),
+        Command::CloseProposal { proposal } => tally::close_proposal(state, context, *proposal),
+        Command::Appeal { statement_hash } => enforcement::appeal(state, context, statement_hash),
+        Command::ProveEquivocation {
+            first_note,
+            second_note,
+        } => pill::prove_equivocation(state, context, first_note, second_note),
+        Command::SettlePayouts {
+            payout_root,
+            settlement_reference,
+        } => pill::settle_payouts(state, context, payout_root, settlement_reference),
     }
 }
 

@@ -1,11 +1,14 @@
 //! Money outside baskets: operating costs, off-take agreements (M16), mid-month payouts (D5)
 //! and the monthly run (D2–D8).
 
-use super::{bounded, exchange_only, signing_buyer, Context, Outcome};
+use super::{bounded, exchange_only, pill, signing_buyer, Context, Outcome};
 use crate::command::Digest;
+use crate::governance::UnsettledRun;
 use crate::state::Member;
 use crate::{Event, Refusal, State};
-use assay_coop::{member_part_of_sale, run_month as coop_run_month, MemberBalance};
+use assay_coop::{
+    member_part_of_sale, run_month as coop_run_month, MemberBalance, PayoutLine, Trigger,
+};
 use assay_core::{Category, MemberId, Micros, Month, Rounding, Rules};
 use assay_log::Tree;
 use serde::Serialize;
@@ -160,33 +163,33 @@ pub(super) fn run_month(state: &mut State, context: &Context, month: Month) -> O
         .iter()
         .map(|member| MemberBalance {
             cold_start: in_cold_start(member, month, rules),
+            // A banned founding member leaves the cohort: its share is for members in good
+            // standing at the run (RULEBOOK E4).
+            founding: member.founding && !member.banned,
             ..member.balance
         })
         .collect();
     // Works on a copy: a refusal from the run (a broken identity) changes nothing.
     let outcome = coop_run_month(&state.books, &mut balances, rules)?;
-
-    let mut events = Vec::with_capacity(outcome.payouts.len() + 1);
-    let mut tree = Tree::new();
-    let mut stored = Vec::new();
-    for line in &outcome.payouts {
-        let member = &state.members[line.member.0 as usize];
-        let rail = member.payout.rail;
-        let commitment = member.payout.destination_commitment;
-        let leaf = payout_leaf(month, line.member, line.amount, &rail, &commitment);
-        stored.clear();
-        tree.append(&leaf, &mut stored)
-            .map_err(|_| Refusal::Money(assay_core::MoneyError::Overflow))?;
-        events.push(Event::PayoutInstruction {
-            member: line.member,
-            amount: line.amount,
-            rail,
-            destination_commitment: commitment,
+    if !outcome.report.members_side_floor_met()? {
+        // Rule X1.1: whatever the rules in force say, members under 90% swallows the pill.
+        return pill::terminate(state, context, Trigger::MembersBelowNinety { month });
+    }
+    let (mut events, payout_root) = payout_events(state, month, &outcome.payouts)?;
+    // The last run's payouts were settled before this run could be due (X1.3's deadline, the
+    // 8th, comes before the next 1st).
+    debug_assert!(state.unsettled.is_none());
+    if !outcome.payouts.is_empty() {
+        state.unsettled = Some(UnsettledRun {
+            month,
+            payout_root,
+            lines: outcome.payouts,
         });
     }
     for (member, balance) in state.members.iter_mut().zip(balances) {
         member.balance = MemberBalance {
             cold_start: false,
+            founding: member.founding,
             ..balance
         };
     }
@@ -205,9 +208,37 @@ pub(super) fn run_month(state: &mut State, context: &Context, month: Month) -> O
     state.run_pending = None;
     events.push(Event::MonthlyRunRecorded {
         month,
-        payout_root: *tree.root().as_bytes(),
+        payout_root,
         payout_count: report.payout_count,
         report: Box::new(report),
     });
     Ok(events)
+}
+
+/// One `PayoutInstruction` per line, with each member's rail, and the RFC 6962 root over the
+/// lines' leaves in member order (D4; the final payout of X2 uses the same form).
+pub(super) fn payout_events(
+    state: &State,
+    month: Month,
+    lines: &[PayoutLine],
+) -> Result<(Vec<Event>, Digest), Refusal> {
+    let mut events = Vec::with_capacity(lines.len() + 1);
+    let mut tree = Tree::new();
+    let mut stored = Vec::new();
+    for line in lines {
+        let member = &state.members[line.member.0 as usize];
+        let rail = member.payout.rail;
+        let commitment = member.payout.destination_commitment;
+        let leaf = payout_leaf(month, line.member, line.amount, &rail, &commitment);
+        stored.clear();
+        tree.append(&leaf, &mut stored)
+            .map_err(|_| Refusal::Money(assay_core::MoneyError::Overflow))?;
+        events.push(Event::PayoutInstruction {
+            member: line.member,
+            amount: line.amount,
+            rail,
+            destination_commitment: commitment,
+        });
+    }
+    Ok((events, *tree.root().as_bytes()))
 }

@@ -6,12 +6,28 @@ use crate::state::{Buyer, CategoryMarket, Exchange, Member};
 use crate::{Event, Refusal, State};
 use assay_coop::MemberBalance;
 use assay_core::{BuyerId, Category, MemberId, Micros, PublicKey, Rules};
+use assay_log::{Checkpoint, SignatureType, VerifierKey, EMPTY_ROOT};
 use assay_market::{PriceHistory, SupplyController};
 use std::collections::VecDeque;
 
-pub(super) fn genesis(state: &mut State, context: &Context, rules_json: &str) -> Outcome {
+pub(super) fn genesis(
+    state: &mut State,
+    context: &Context,
+    rules_json: &str,
+    log_origin: &str,
+    log_vkey: &str,
+) -> Outcome {
     let rules = Rules::from_json_str(rules_json)?;
     let rules_hash = rules.hash();
+    // The log's key must be one an equivocation proof can be checked against (X1.4).
+    let key = VerifierKey::parse(log_vkey)?;
+    if key.signature_type() != SignatureType::Ed25519 {
+        return Err(assay_log::Error::KeyType {
+            byte: key.signature_type().byte(),
+        }
+        .into());
+    }
+    Checkpoint::new(log_origin, 0, EMPTY_ROOT)?;
     state.markets = Category::ALL
         .iter()
         .map(|&category| CategoryMarket {
@@ -26,6 +42,9 @@ pub(super) fn genesis(state: &mut State, context: &Context, rules_json: &str) ->
         key: context.signer,
         rules,
         rules_hash,
+        log_origin: log_origin.to_owned(),
+        log_vkey: log_vkey.to_owned(),
+        genesis_day: state.open_day,
     });
     Ok(vec![Event::GenesisRecorded {
         rules_hash,
@@ -43,6 +62,24 @@ fn check_new_key(state: &State, key: &PublicKey) -> Result<(), Refusal> {
     Ok(())
 }
 
+/// Identity binding (RULEBOOK E): a member's device key is the wallet's hardware key, unlocked
+/// by the holder's biometrics. A new member must bring a device no banned member used and no
+/// other member holds, so a banned person cannot return on the same phone with a fresh key.
+fn check_new_member(
+    state: &State,
+    member_key: &PublicKey,
+    device_key: &PublicKey,
+) -> Result<(), Refusal> {
+    check_new_key(state, member_key)?;
+    if state.banned_keys.contains(device_key) {
+        return Err(Refusal::Banned);
+    }
+    if state.member_by_device.contains_key(device_key) {
+        return Err(Refusal::DeviceInUse);
+    }
+    Ok(())
+}
+
 pub(super) fn register_founding_member(
     state: &mut State,
     context: &Context,
@@ -51,7 +88,7 @@ pub(super) fn register_founding_member(
     payout: &PayoutChoice,
 ) -> Outcome {
     exchange_only(state, context)?;
-    check_new_key(state, member_key)?;
+    check_new_member(state, member_key, device_key)?;
     if state.public_count > 0 {
         return Err(Refusal::FoundingCohortClosed);
     }
@@ -77,7 +114,7 @@ pub(super) fn register_member(
     device_key: &PublicKey,
     payout: &PayoutChoice,
 ) -> Outcome {
-    check_new_key(state, &context.signer)?;
+    check_new_member(state, &context.signer, device_key)?;
     let number = state
         .public_count
         .checked_add(1)
@@ -114,8 +151,12 @@ fn add_member(
         balance: MemberBalance::new(id, founding),
         sale_days: VecDeque::new(),
         banned: false,
+        last_active: context.now.trading_day(),
+        served: false,
+        appealed: false,
     });
     state.member_by_key.insert(key, id);
+    state.member_by_device.insert(device_key, id);
     Event::MemberRegistered {
         member: id,
         founding,
@@ -132,6 +173,7 @@ pub(super) fn register_buyer(state: &mut State, context: &Context) -> Outcome {
         available: Micros::ZERO,
         held: Micros::ZERO,
         banned: false,
+        appealed: false,
     });
     state.buyer_by_key.insert(context.signer, id);
     Ok(vec![Event::BuyerRegistered { buyer: id }])

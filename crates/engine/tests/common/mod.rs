@@ -2,11 +2,15 @@
 //! that only moves forward, and every accepted entry kept for replay.
 #![allow(dead_code)] // Each test file uses a different part of the driver.
 
+pub mod scenario;
+pub mod world;
+
 use assay_core::{BasketId, BuyerId, Category, MemberId, Micros, Rules, Timestamp, TradingDay};
-use assay_engine::command::{eligibility_message, sign_bytes};
+use assay_engine::command::{ballot_message, eligibility_message, sign_bytes};
 use assay_engine::{
-    execute, Command, Envelope, Event, Input, Outcome, PayoutChoice, Rail, Refusal, State,
+    execute, Choice, Command, Envelope, Event, Input, Outcome, PayoutChoice, Rail, Refusal, State,
 };
+use assay_log::NoteSigner;
 use assay_market::{BasketSpec, ProfileFilter};
 use ed25519_dalek::SigningKey;
 use sha2::{Digest, Sha256};
@@ -22,12 +26,41 @@ pub fn key(seed: u64) -> SigningKey {
 /// 2026-01-01 (a Thursday), the first day of the test markets.
 pub const FIRST_DAY: TradingDay = TradingDay(20_454);
 
+/// The test log's checkpoint origin; its key is [`log_signer`].
+pub const LOG_ORIGIN: &str = "assay.test/log";
+
+/// The key that signs the test log's checkpoints (X1.4).
+pub fn log_signer() -> NoteSigner {
+    NoteSigner::new(LOG_ORIGIN, &[0x5A; 32]).unwrap()
+}
+
+/// A checkpoint note of `origin` for `size` whose root is the leaf hash of `[root_seed]`.
+pub fn checkpoint_note(origin: &str, size: u64, root_seed: u8, signer: &NoteSigner) -> String {
+    let root = assay_log::leaf_hash(&[root_seed]);
+    assay_log::Checkpoint::new(origin, size, root)
+        .unwrap()
+        .sign(signer)
+        .unwrap()
+        .to_text()
+}
+
+/// Two checkpoints of the test log for one size with different roots: an equivocation (X1.4).
+pub fn equivocation() -> Command {
+    let signer = log_signer();
+    Command::ProveEquivocation {
+        first_note: checkpoint_note(LOG_ORIGIN, 10, 1, &signer),
+        second_note: checkpoint_note(LOG_ORIGIN, 10, 2, &signer),
+    }
+}
+
+#[derive(Clone)]
 pub struct Person {
     pub key: SigningKey,
     pub device: SigningKey,
     pub id: u64,
 }
 
+#[derive(Clone)]
 pub struct Harness {
     pub state: State,
     pub entries: Vec<Vec<u8>>,
@@ -56,6 +89,8 @@ impl Harness {
                 &exchange,
                 Command::Genesis {
                     rules_json: rules.canonical_json(),
+                    log_origin: LOG_ORIGIN.to_string(),
+                    log_vkey: log_signer().verifier_key().to_vkey(),
                 },
             )
             .unwrap();
@@ -190,7 +225,8 @@ impl Harness {
         )
     }
 
-    /// Closes the open trading day (and runs the month when it was the month's last day).
+    /// Closes the open trading day (and runs the month when it was the month's last day, and
+    /// records the run's payouts as settled, as an exchange doing its duty does: D6).
     pub fn close_day(&mut self) -> Vec<Event> {
         let day = self.state.open_day;
         let next_start = TradingDay(day.0 + 1).start();
@@ -203,8 +239,63 @@ impl Harness {
                 self.exchange(Command::RunMonthlyDistribution { month })
                     .unwrap(),
             );
+            if let Some(run) = &self.state.unsettled {
+                let payout_root = run.payout_root;
+                events.extend(
+                    self.exchange(Command::SettlePayouts {
+                        payout_root,
+                        settlement_reference: [0x5E; 32],
+                    })
+                    .unwrap(),
+                );
+            }
         }
         events
+    }
+
+    /// Closes trading days until `day` is the open one.
+    pub fn advance_to(&mut self, day: TradingDay) {
+        while self.state.open_day < day {
+            self.close_day();
+        }
+    }
+
+    /// A ballot with a valid user-presence signature by the member's device.
+    pub fn ballot_command(&self, member: &Person, proposal: u64, choice: Choice) -> Command {
+        let member_key = member.key.verifying_key().into();
+        let message = ballot_message(proposal, &member_key, choice);
+        Command::CastBallot {
+            proposal,
+            choice,
+            device_key: member.device.verifying_key().into(),
+            presence: sign_bytes(&member.device, &message),
+        }
+    }
+
+    pub fn vote(&mut self, member: &Person, proposal: u64, choice: Choice) -> Outcome {
+        let command = self.ballot_command(member, proposal, choice);
+        self.submit(&member.key, command)
+    }
+
+    /// Opens a proposal signed by `member` and returns its number.
+    pub fn propose(
+        &mut self,
+        member: &Person,
+        kind: assay_engine::ProposalKind,
+    ) -> Result<u64, Refusal> {
+        let events = self.submit(&member.key, Command::Propose { kind })?;
+        match events[0] {
+            Event::ProposalOpened { proposal, .. } => Ok(proposal),
+            _ => panic!("{events:?}"),
+        }
+    }
+
+    /// Moves the clock past `proposal`'s voting period (closing days on the way) and tallies.
+    pub fn close_proposal(&mut self, proposal: u64) -> Outcome {
+        let closes = self.state.governance.proposals[&proposal].closes;
+        self.advance_to(TradingDay(closes.trading_day().0 + 1));
+        let exchange = self.exchange.clone();
+        self.submit(&exchange, Command::CloseProposal { proposal })
     }
 }
 

@@ -1,0 +1,110 @@
+//! `assay serve`: the exchange on SQLite in `--data`, or PostgreSQL with `--database`.
+
+use crate::log_cmd;
+use anyhow::Context;
+use assay_core::{Rules, Timestamp};
+use assay_server::clock::Clock;
+use assay_server::run::{start, ServeOptions};
+use assay_store::StoreLocation;
+use clap::{Args, ValueEnum};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ClockKind {
+    System,
+    Simulated,
+}
+
+#[derive(Args)]
+pub struct ServeArgs {
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    listen: SocketAddr,
+    /// Data directory: keys, and the SQLite log unless --database is given.
+    #[arg(long, default_value = "assay-data")]
+    data: PathBuf,
+    /// PostgreSQL URL for the log instead of DATA/assay.db.
+    #[arg(long)]
+    database: Option<String>,
+    /// A rules file for a new log (an existing log keeps the rules its genesis recorded).
+    #[arg(long)]
+    rules: Option<PathBuf>,
+    #[arg(long, value_enum, default_value = "system")]
+    clock: ClockKind,
+    /// Simulated seconds per real second (with --clock simulated).
+    #[arg(long, default_value_t = 1.0)]
+    speed: f64,
+    /// Start of simulated time, µs since the Unix epoch (with --clock simulated; default now).
+    #[arg(long)]
+    start_micros: Option<i64>,
+    /// Requests per second per signing key before 429.
+    #[arg(long, default_value_t = 1_000)]
+    rate_per_key: u32,
+}
+
+/// The admin token for recording deposits lives in DATA/admin.token (0600), created on first use.
+fn admin_token(data: &std::path::Path) -> anyhow::Result<String> {
+    let path = data.join("admin.token");
+    if path.exists() {
+        return Ok(std::fs::read_to_string(&path)?.trim().to_string());
+    }
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes).map_err(|e| anyhow::anyhow!("drawing a token: {e}"))?;
+    let token = hex::encode(bytes);
+    crate::keys::write_private(&path, format!("{token}\n").as_bytes())?;
+    Ok(token)
+}
+
+pub fn run(args: ServeArgs) -> anyhow::Result<()> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(async move {
+        std::fs::create_dir_all(&args.data)
+            .with_context(|| format!("creating {}", args.data.display()))?;
+        let text = match &args.rules {
+            Some(path) => std::fs::read_to_string(path)
+                .with_context(|| format!("reading {}", path.display()))?,
+            None => crate::rules_cmd::DEFAULT_RULES.to_string(),
+        };
+        let rules = Rules::from_toml_str(&text)?;
+        let location = match &args.database {
+            Some(url) => StoreLocation::Postgres {
+                url: url.clone(),
+                schema: None,
+            },
+            None => StoreLocation::Sqlite {
+                dir: args.data.clone(),
+            },
+        };
+        let clock = match args.clock {
+            ClockKind::System => Clock::System,
+            ClockKind::Simulated => {
+                let start = args
+                    .start_micros
+                    .map(Timestamp)
+                    .unwrap_or_else(|| Clock::System.now());
+                Clock::simulated(start, args.speed)
+            }
+        };
+        let origin = log_cmd::DEFAULT_ORIGIN.to_string();
+        let server = start(ServeOptions {
+            listen: args.listen,
+            location,
+            log_signer: log_cmd::load_or_create_signer(&args.data, &origin)?,
+            origin,
+            exchange_key: crate::keys::load_or_create_exchange_key(&args.data)?,
+            rules,
+            clock,
+            admin_token: Some(admin_token(&args.data)?),
+            rate_per_key: args.rate_per_key,
+        })
+        .await?;
+        eprintln!(
+            "assay serving on http://{} (data in {}); Ctrl-C stops",
+            server.addr,
+            args.data.display()
+        );
+        server.run_until_signal().await
+    })
+}
