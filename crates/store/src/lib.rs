@@ -311,9 +311,13 @@ pub(crate) fn prepare_batch<E: AsRef<[u8]> + Sync>(
 /// RFC 6962 leaf hashes of `entries`; long batches are split across threads, because leaf
 /// hashing is half of an append's work and needs no order.
 fn leaf_hashes<E: AsRef<[u8]> + Sync>(entries: &[E]) -> Vec<Hash> {
-    let threads = std::thread::available_parallelism()
-        .map_or(1, usize::from)
-        .min(HASH_THREADS_MAX);
+    // Asked once: the standard library reads cgroup files on every call.
+    static THREADS: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    let threads = *THREADS.get_or_init(|| {
+        std::thread::available_parallelism()
+            .map_or(1, usize::from)
+            .min(HASH_THREADS_MAX)
+    });
     if entries.len() < PARALLEL_LEAVES_MIN || threads < 2 {
         return entries
             .iter()
