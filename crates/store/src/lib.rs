@@ -411,7 +411,7 @@ pub(crate) fn to_i64(value: u64) -> Result<i64, Error> {
 
 /// Converts a value read from a signed 64-bit column back to an index or size.
 pub(crate) fn from_i64(what: &'static str, value: i64) -> Result<u64, Error> {
-    u64::try_from(value).map_err(|_| Error::RowMalformed { what, index: 0 })
+    u64::try_from(value).map_err(|_| Error::NegativeValue { what, value })
 }
 
 /// Reads a 32-byte hash column.
