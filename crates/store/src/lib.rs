@@ -261,14 +261,15 @@ pub(crate) struct PreparedBatch {
     pub hashes: StoredHashes,
 }
 
-/// Batches at least this long hash leaves on a second thread while this one hashes nodes.
-const PIPELINE_ENTRIES_MIN: usize = 1_024;
-/// Leaves the leaf thread hands over at a time.
-const PIPELINE_CHUNK_ENTRIES: usize = 256;
-
 /// Computes a batch's stored hashes on a copy of `tree`; the caller swaps the copy in once the
 /// batch is durable.
-pub(crate) fn prepare_batch<E: AsRef<[u8]> + Sync>(
+///
+/// Hashing stays on the calling thread. Handing leaf hashes to a second thread (whole halves,
+/// or a two-stage pipeline) was tried and measured on the 2-core build machine: with other
+/// builds running, it appended at about half the rate of one thread (`assay bench log
+/// --store memory`: ratio to raw SHA-256 0.20–0.23 against 0.35–0.41), because the threads
+/// waited on each other's time slices.
+pub(crate) fn prepare_batch<E: AsRef<[u8]>>(
     tree: &Tree,
     entries: &[E],
 ) -> Result<PreparedBatch, Error> {
@@ -278,77 +279,16 @@ pub(crate) fn prepare_batch<E: AsRef<[u8]> + Sync>(
             max: BATCH_ENTRIES_MAX,
         });
     }
-    if let Some(entry) = entries
-        .iter()
-        .find(|e| e.as_ref().len() > assay_log::ENTRY_BYTES_MAX)
-    {
-        return Err(Error::Log(assay_log::Error::EntryTooLarge {
-            length: entry.as_ref().len(),
-        }));
-    }
     let mut next = tree.clone();
-    let start_index = assay_log::stored_hash_count(tree.size())?;
-    // About two stored hashes per leaf.
-    let mut hashes = Vec::with_capacity(2 * entries.len() + 64);
-    if entries.len() >= PIPELINE_ENTRIES_MIN && threads_available() >= 2 {
-        append_pipelined(&mut next, entries, &mut hashes)?;
-    } else {
-        for entry in entries {
-            next.append_leaf_hash(assay_log::leaf_hash(entry.as_ref()), &mut hashes)?;
-        }
-    }
+    let hashes = next.append_batch(entries.iter().map(AsRef::as_ref))?;
     debug_assert_eq!(
-        start_index + hashes.len() as u64,
+        hashes.start_index + hashes.hashes.len() as u64,
         assay_log::stored_hash_count(next.size())?
     );
     Ok(PreparedBatch {
         old_size: tree.size(),
         tree: next,
-        hashes: StoredHashes {
-            start_index,
-            hashes,
-        },
-    })
-}
-
-/// Cores this process may use, asked once (the standard library reads cgroup files per call).
-fn threads_available() -> usize {
-    static THREADS: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
-    *THREADS.get_or_init(|| std::thread::available_parallelism().map_or(1, usize::from))
-}
-
-/// Appends `entries` to `tree` in a two-stage pipeline: a scoped thread hashes leaves chunk by
-/// chunk, and this thread folds them into the tree (the node hashes), in order. Leaf and node
-/// hashing cost about the same, so two cores nearly halve an append's time.
-fn append_pipelined<E: AsRef<[u8]> + Sync>(
-    tree: &mut Tree,
-    entries: &[E],
-    hashes: &mut Vec<Hash>,
-) -> Result<(), Error> {
-    // Bounded so the leaf thread runs at most a few chunks ahead.
-    let (sender, receiver) = std::sync::mpsc::sync_channel::<Vec<Hash>>(4);
-    std::thread::scope(|scope| {
-        scope.spawn(move || {
-            for chunk in entries.chunks(PIPELINE_CHUNK_ENTRIES) {
-                let leaves = chunk
-                    .iter()
-                    .map(|e| assay_log::leaf_hash(e.as_ref()))
-                    .collect();
-                if sender.send(leaves).is_err() {
-                    // The folding side stopped on an error; nothing more is wanted.
-                    return;
-                }
-            }
-        });
-        let mut folded = 0usize;
-        for leaves in receiver {
-            folded += leaves.len();
-            for leaf in leaves {
-                tree.append_leaf_hash(leaf, hashes)?;
-            }
-        }
-        debug_assert_eq!(folded, entries.len());
-        Ok(())
+        hashes,
     })
 }
 
