@@ -592,5 +592,10 @@ async fn append_loop(
                 .context("signing a checkpoint")?;
         }
     }
+    // A finished run leaves a checkpoint of everything it wrote.
+    writer
+        .sign_checkpoint()
+        .await
+        .context("signing the last checkpoint")?;
     Ok(())
 }

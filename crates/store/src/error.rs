@@ -42,6 +42,8 @@ pub enum Error {
     RowMissing { what: &'static str, index: u64 },
     #[error("stored {what} at index {index} is malformed")]
     RowMalformed { what: &'static str, index: u64 },
+    #[error("stored {what} reads as {value}, which no index or size can be")]
+    NegativeValue { what: &'static str, value: i64 },
 
     // Callers' mistakes.
     #[error("the writer's tree has {expected} entries but the store has {stored}: another writer appended")]
@@ -74,6 +76,7 @@ impl Error {
             Error::TornRoot { .. } => "torn_root",
             Error::RowMissing { .. } => "row_missing",
             Error::RowMalformed { .. } => "row_malformed",
+            Error::NegativeValue { .. } => "negative_value",
             Error::SizeConflict { .. } => "size_conflict",
             Error::BatchTooLarge { .. } => "batch_too_large",
             Error::ReadTooLarge { .. } => "read_too_large",
@@ -94,6 +97,7 @@ impl Error {
                 | Error::TornRoot { .. }
                 | Error::RowMissing { .. }
                 | Error::RowMalformed { .. }
+                | Error::NegativeValue { .. }
         )
     }
 }

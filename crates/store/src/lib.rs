@@ -261,14 +261,15 @@ pub(crate) struct PreparedBatch {
     pub hashes: StoredHashes,
 }
 
-/// Batches at least this long hash their leaves on several threads.
-const PARALLEL_LEAVES_MIN: usize = 1_024;
-/// Most threads one batch's leaf hashing uses.
-const HASH_THREADS_MAX: usize = 4;
-
 /// Computes a batch's stored hashes on a copy of `tree`; the caller swaps the copy in once the
 /// batch is durable.
-pub(crate) fn prepare_batch<E: AsRef<[u8]> + Sync>(
+///
+/// Hashing stays on the calling thread. Handing leaf hashes to a second thread (whole halves,
+/// or a two-stage pipeline) was tried and measured on the 2-core build machine: with other
+/// builds running, it appended at about half the rate of one thread (`assay bench log
+/// --store memory`: ratio to raw SHA-256 0.20–0.23 against 0.35–0.41), because the threads
+/// waited on each other's time slices.
+pub(crate) fn prepare_batch<E: AsRef<[u8]>>(
     tree: &Tree,
     entries: &[E],
 ) -> Result<PreparedBatch, Error> {
@@ -278,67 +279,17 @@ pub(crate) fn prepare_batch<E: AsRef<[u8]> + Sync>(
             max: BATCH_ENTRIES_MAX,
         });
     }
-    if let Some(entry) = entries
-        .iter()
-        .find(|e| e.as_ref().len() > assay_log::ENTRY_BYTES_MAX)
-    {
-        return Err(Error::Log(assay_log::Error::EntryTooLarge {
-            length: entry.as_ref().len(),
-        }));
-    }
-    let leaves = leaf_hashes(entries);
     let mut next = tree.clone();
-    let start_index = assay_log::stored_hash_count(tree.size())?;
-    // About two stored hashes per leaf.
-    let mut hashes = Vec::with_capacity(2 * leaves.len() + 64);
-    for leaf in leaves {
-        next.append_leaf_hash(leaf, &mut hashes)?;
-    }
+    let hashes = next.append_batch(entries.iter().map(AsRef::as_ref))?;
     debug_assert_eq!(
-        start_index + hashes.len() as u64,
+        hashes.start_index + hashes.hashes.len() as u64,
         assay_log::stored_hash_count(next.size())?
     );
     Ok(PreparedBatch {
         old_size: tree.size(),
         tree: next,
-        hashes: StoredHashes {
-            start_index,
-            hashes,
-        },
+        hashes,
     })
-}
-
-/// RFC 6962 leaf hashes of `entries`; long batches are split across threads, because leaf
-/// hashing is half of an append's work and needs no order.
-fn leaf_hashes<E: AsRef<[u8]> + Sync>(entries: &[E]) -> Vec<Hash> {
-    let threads = std::thread::available_parallelism()
-        .map_or(1, usize::from)
-        .min(HASH_THREADS_MAX);
-    if entries.len() < PARALLEL_LEAVES_MIN || threads < 2 {
-        return entries
-            .iter()
-            .map(|e| assay_log::leaf_hash(e.as_ref()))
-            .collect();
-    }
-    let mut leaves = vec![Hash::default(); entries.len()];
-    let chunk = entries.len().div_ceil(threads);
-    fn hash_into<E: AsRef<[u8]>>(out: &mut [Hash], input: &[E]) {
-        for (leaf, entry) in out.iter_mut().zip(input) {
-            *leaf = assay_log::leaf_hash(entry.as_ref());
-        }
-    }
-    std::thread::scope(|scope| {
-        let mut parts = leaves.chunks_mut(chunk).zip(entries.chunks(chunk));
-        // This thread hashes the first part while the spawned ones hash the rest.
-        let first = parts.next();
-        for (out, input) in parts {
-            scope.spawn(move || hash_into(out, input));
-        }
-        if let Some((out, input)) = first {
-            hash_into(out, input);
-        }
-    });
-    leaves
 }
 
 /// Checks a read range against the tree size and a per-call limit.
@@ -400,7 +351,7 @@ pub(crate) fn to_i64(value: u64) -> Result<i64, Error> {
 
 /// Converts a value read from a signed 64-bit column back to an index or size.
 pub(crate) fn from_i64(what: &'static str, value: i64) -> Result<u64, Error> {
-    u64::try_from(value).map_err(|_| Error::RowMalformed { what, index: 0 })
+    u64::try_from(value).map_err(|_| Error::NegativeValue { what, value })
 }
 
 /// Reads a 32-byte hash column.

@@ -1,5 +1,7 @@
 //! An in-memory store for tests and benchmarks: same contract as the durable ones, no
-//! durability. Entries live in one byte buffer so an append allocates per batch, not per entry.
+//! durability. Each batch is kept as one segment (its entries back to back, and the hash
+//! vector the tree produced, moved in), so an append allocates per batch and never copies
+//! what earlier batches stored.
 
 use std::collections::BTreeMap;
 use std::sync::{Mutex, MutexGuard};
@@ -17,13 +19,23 @@ pub struct MemoryStore {
     inner: Mutex<Inner>,
 }
 
-struct Inner {
-    root: Hash,
-    /// Every entry's bytes, back to back.
+/// One appended batch.
+struct Segment {
+    first_entry: u64,
+    first_hash: u64,
+    /// The batch's entries, back to back.
     data: Vec<u8>,
-    /// `ends[i]` is where entry `i` ends in `data`.
+    /// `ends[i]` is where the segment's entry `i` ends in `data`.
     ends: Vec<usize>,
     hashes: Vec<Hash>,
+}
+
+struct Inner {
+    size: u64,
+    hash_count: u64,
+    root: Hash,
+    /// Non-empty batches in order; `first_entry` and `first_hash` increase strictly.
+    segments: Vec<Segment>,
     checkpoints: BTreeMap<u64, String>,
     snapshots: BTreeMap<u64, Vec<u8>>,
 }
@@ -31,10 +43,10 @@ struct Inner {
 impl Default for Inner {
     fn default() -> Self {
         Inner {
+            size: 0,
+            hash_count: 0,
             root: EMPTY_ROOT,
-            data: Vec::new(),
-            ends: Vec::new(),
-            hashes: Vec::new(),
+            segments: Vec::new(),
             checkpoints: BTreeMap::new(),
             snapshots: BTreeMap::new(),
         }
@@ -42,13 +54,27 @@ impl Default for Inner {
 }
 
 impl Inner {
-    fn size(&self) -> u64 {
-        self.ends.len() as u64
+    /// Entry `index`, which must be below `size`.
+    fn entry(&self, index: u64) -> &[u8] {
+        let at = self.segments.partition_point(|s| s.first_entry <= index) - 1;
+        let segment = &self.segments[at];
+        // Cannot truncate: the offset is below the segment's entry count.
+        let i = (index - segment.first_entry) as usize;
+        let start = if i == 0 { 0 } else { segment.ends[i - 1] };
+        &segment.data[start..segment.ends[i]]
     }
 
-    fn entry(&self, index: usize) -> &[u8] {
-        let start = if index == 0 { 0 } else { self.ends[index - 1] };
-        &self.data[start..self.ends[index]]
+    /// Stored hash `index`, if stored.
+    fn hash(&self, index: u64) -> Option<Hash> {
+        if index >= self.hash_count {
+            return None;
+        }
+        let at = self.segments.partition_point(|s| s.first_hash <= index) - 1;
+        let segment = &self.segments[at];
+        segment
+            .hashes
+            .get(usize::try_from(index - segment.first_hash).ok()?)
+            .copied()
     }
 }
 
@@ -70,7 +96,7 @@ impl LogStore for MemoryStore {
     async fn head(&self) -> Result<TreeHead, Error> {
         let inner = self.lock();
         Ok(TreeHead {
-            size: inner.size(),
+            size: inner.size,
             root: inner.root,
         })
     }
@@ -80,41 +106,48 @@ impl LogStore for MemoryStore {
         tree: &mut Tree,
         entries: &[E],
     ) -> Result<Appended, Error> {
-        // Hash before taking the lock so readers are not held up.
+        // Hash and copy before taking the lock so readers are not held up.
         let batch = prepare_batch(tree, entries)?;
+        let bytes: usize = entries.iter().map(|e| e.as_ref().len()).sum();
+        let mut data = Vec::with_capacity(bytes);
+        let mut ends = Vec::with_capacity(entries.len());
+        for entry in entries {
+            data.extend_from_slice(entry.as_ref());
+            ends.push(data.len());
+        }
+        let root = batch.tree.root();
         let mut inner = self.lock();
-        if inner.size() != batch.old_size {
+        if inner.size != batch.old_size {
             return Err(Error::SizeConflict {
                 expected: batch.old_size,
-                stored: inner.size(),
+                stored: inner.size,
             });
         }
-        debug_assert_eq!(inner.hashes.len() as u64, batch.hashes.start_index);
-        let bytes: usize = entries.iter().map(|e| e.as_ref().len()).sum();
-        inner.data.reserve(bytes);
-        inner.ends.reserve(entries.len());
-        for entry in entries {
-            inner.data.extend_from_slice(entry.as_ref());
-            let end = inner.data.len();
-            inner.ends.push(end);
+        debug_assert_eq!(inner.hash_count, batch.hashes.start_index);
+        if !entries.is_empty() {
+            inner.size += entries.len() as u64;
+            inner.hash_count += batch.hashes.hashes.len() as u64;
+            inner.root = root;
+            inner.segments.push(Segment {
+                first_entry: batch.old_size,
+                first_hash: batch.hashes.start_index,
+                data,
+                ends,
+                hashes: batch.hashes.hashes,
+            });
         }
-        inner.hashes.extend_from_slice(&batch.hashes.hashes);
-        inner.root = batch.tree.root();
         *tree = batch.tree;
         Ok(Appended {
             first_index: batch.old_size,
-            size: inner.size(),
+            size: inner.size,
             root: inner.root,
         })
     }
 
     async fn entries(&self, start: u64, end: u64) -> Result<Vec<Vec<u8>>, Error> {
         let inner = self.lock();
-        check_range(start, end, inner.size(), ENTRIES_READ_MAX)?;
-        // Cannot truncate: both bounds are within `ends.len()`.
-        Ok((start as usize..end as usize)
-            .map(|i| inner.entry(i).to_vec())
-            .collect())
+        check_range(start, end, inner.size, ENTRIES_READ_MAX)?;
+        Ok((start..end).map(|i| inner.entry(i).to_vec()).collect())
     }
 
     async fn hashes(&self, indexes: &[u64]) -> Result<Vec<Hash>, Error> {
@@ -123,9 +156,8 @@ impl LogStore for MemoryStore {
         indexes
             .iter()
             .map(|&index| {
-                usize::try_from(index)
-                    .ok()
-                    .and_then(|i| inner.hashes.get(i).copied())
+                inner
+                    .hash(index)
                     .ok_or(Error::Log(assay_log::Error::HashMissing { index }))
             })
             .collect()
@@ -133,16 +165,22 @@ impl LogStore for MemoryStore {
 
     async fn hash_range(&self, start: u64, end: u64) -> Result<Vec<Hash>, Error> {
         let inner = self.lock();
-        check_range(start, end, inner.hashes.len() as u64, HASHES_READ_MAX)?;
-        Ok(inner.hashes[start as usize..end as usize].to_vec())
+        check_range(start, end, inner.hash_count, HASHES_READ_MAX)?;
+        (start..end)
+            .map(|index| {
+                inner
+                    .hash(index)
+                    .ok_or(Error::Log(assay_log::Error::HashMissing { index }))
+            })
+            .collect()
     }
 
     async fn put_checkpoint(&self, size: u64, note: &str) -> Result<(), Error> {
         let mut inner = self.lock();
-        if size > inner.size() {
+        if size > inner.size {
             return Err(Error::BeyondTree {
                 size,
-                tree_size: inner.size(),
+                tree_size: inner.size,
             });
         }
         inner.checkpoints.insert(size, note.to_owned());
@@ -184,10 +222,10 @@ impl LogStore for MemoryStore {
 
     async fn put_snapshot(&self, size: u64, data: &[u8]) -> Result<(), Error> {
         let mut inner = self.lock();
-        if size > inner.size() {
+        if size > inner.size {
             return Err(Error::BeyondTree {
                 size,
-                tree_size: inner.size(),
+                tree_size: inner.size,
             });
         }
         inner.snapshots.insert(size, data.to_vec());

@@ -294,3 +294,40 @@ fn postgres_writer_resumes_with_the_same_root() {
         PgStore::drop_schema(&url, &schema).await.unwrap();
     });
 }
+
+/// Batches long enough to hash leaves on a second thread give the same hashes, in order.
+async fn check_long_batches<S: LogStore>(store: S) {
+    let mut tree = store.load_tree().await.unwrap();
+    let mut expected = Tree::new();
+    let mut expected_hashes = Vec::new();
+    for (start, length) in [(0u64, 5_000u64), (5_000, 1_024), (6_024, 3)] {
+        let entries: Vec<Vec<u8>> = (start..start + length).map(entry).collect();
+        let appended = store.append(&mut tree, &entries).await.unwrap();
+        for e in &entries {
+            expected.append(e, &mut expected_hashes).unwrap();
+        }
+        assert_eq!(appended.root, expected.root());
+    }
+    let mut stored = Vec::new();
+    let count = expected_hashes.len() as u64;
+    for start in (0..count).step_by(assay_store::HASHES_READ_MAX as usize) {
+        let end = (start + assay_store::HASHES_READ_MAX).min(count);
+        stored.extend(store.hash_range(start, end).await.unwrap());
+    }
+    assert_eq!(stored, expected_hashes);
+    // One oversized entry at the end of a long batch refuses all of it.
+    let mut entries: Vec<Vec<u8>> = (0..2_000).map(entry).collect();
+    entries.push(vec![0; assay_log::ENTRY_BYTES_MAX + 1]);
+    let error = store.append(&mut tree, &entries).await.unwrap_err();
+    assert_eq!(error.code(), "entry_too_large");
+    assert_eq!(store.head().await.unwrap().size, 6_027);
+}
+
+#[test]
+fn long_batches_hash_the_same_in_memory_and_sqlite() {
+    block_on(check_long_batches(MemoryStore::new()));
+    let dir = tempfile::tempdir().unwrap();
+    block_on(async {
+        check_long_batches(SqliteStore::open(dir.path()).await.unwrap()).await;
+    });
+}
