@@ -6,6 +6,7 @@ use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 
 mod rules_cmd;
+mod sim_cmd;
 
 /// Assay: a member-owned cooperative exchange for behavioral data.
 #[derive(Parser)]
@@ -26,6 +27,7 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    Sim(sim_cmd::SimArgs),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -43,6 +45,12 @@ fn main() -> anyhow::Result<()> {
                     p.display().to_string()
                 });
             rules_cmd::print(&text, &source, json)
+        }
+        Command::Sim(args) => {
+            if !sim_cmd::run(args)? {
+                std::process::exit(1);
+            }
+            Ok(())
         }
     }
 }
