@@ -47,6 +47,7 @@ struct OpenBasket {
     category: Category,
     filter: ProfileFilter,
     poster: u32,
+    slots: u8,
     bidders: Vec<u32>,
 }
 
@@ -241,8 +242,9 @@ impl<'a> Simulation<'a> {
                 .floor(&self.rules.floor)
                 .expect("floors of bounded prices fit");
             PriceView {
+                spot,
+                floor,
                 anchor: slot_minimum(spot, floor, self.rules, 1).expect("slot 1 exists"),
-                slot2_minimum: slot_minimum(spot, floor, self.rules, 2).expect("slot 2 exists"),
                 fee: market.supply.fee(),
                 frozen: market.history.is_frozen(),
             }
@@ -351,13 +353,20 @@ impl<'a> Simulation<'a> {
                 && b.filter == need.filter
                 && b.poster != need.buyer
                 && !b.bidders.contains(&need.buyer)
+                && b.bidders.len() + 2 <= usize::from(b.slots)
         });
         let target = target.min_by_key(|b| b.bidders.len());
+        // The slot a bid would take there: the next above the bids already in (M9).
+        let bid_minimum = target.as_ref().map(|b| {
+            let slot = b.bidders.len() as u8 + 2;
+            slot_minimum(prices[c].spot, prices[c].floor, self.rules, slot)
+                .expect("the slot is within the tier's range, so its ladder step exists")
+        });
         let choice = choose(
             valuation,
             &prices[c],
             spec.units_per_slot(),
-            target.is_some(),
+            bid_minimum,
             self.scenario.buyers.bid_premium_share,
         );
         let buyer = &self.buyers[need.buyer as usize];
@@ -390,6 +399,7 @@ impl<'a> Simulation<'a> {
                     category: need.category,
                     filter: need.filter.clone(),
                     poster: need.buyer,
+                    slots: spec.slots,
                     bidders: Vec::new(),
                 });
                 Some((*basket, id))

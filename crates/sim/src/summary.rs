@@ -28,6 +28,8 @@ pub struct Summary {
     /// Largest fall of spot from the highest of the previous 5 closes, in bps (M4 trips at 2,000).
     pub max_spot_fall_5d_bps_by_category: BTreeMap<String, u64>,
     pub final_spot_micros_by_category: BTreeMap<String, u64>,
+    /// Daily closes per category: spot, floor, fee, slots sold, slots demanded.
+    pub daily_by_category: BTreeMap<String, Daily>,
     pub median_member_income_micros_by_month: Vec<u64>,
     pub member_income_by_month: Vec<MonthIncome>,
     pub conservation_ok: bool,
@@ -35,6 +37,15 @@ pub struct Summary {
     pub checks: Checks,
     pub counters: Counters,
     pub refusals_by_code: BTreeMap<String, u64>,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Daily {
+    pub spot_micros: Vec<u64>,
+    pub floor_micros: Vec<u64>,
+    pub fee_micros: Vec<u64>,
+    pub sold: Vec<u64>,
+    pub demanded: Vec<u64>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -125,6 +136,7 @@ pub fn build(
     let mut demanded_after = BTreeMap::new();
     let mut falls = BTreeMap::new();
     let mut finals = BTreeMap::new();
+    let mut daily = BTreeMap::new();
     for category in Category::ALL {
         let c = category.index();
         let after = observer.days.iter().skip(warmup);
@@ -150,7 +162,18 @@ pub fn build(
             .days
             .last()
             .map_or(start, |d| d.categories[c].spot_micros);
-        finals.insert(name, last);
+        finals.insert(name.clone(), last);
+        let days = observer.days.iter().map(|d| &d.categories[c]);
+        daily.insert(
+            name,
+            Daily {
+                spot_micros: days.clone().map(|d| d.spot_micros).collect(),
+                floor_micros: days.clone().map(|d| d.floor_micros).collect(),
+                fee_micros: days.clone().map(|d| d.fee_micros).collect(),
+                sold: days.clone().map(|d| d.sold).collect(),
+                demanded: days.map(|d| d.demanded).collect(),
+            },
+        );
     }
     let months: Vec<MonthIncome> = observer
         .months
@@ -170,6 +193,7 @@ pub fn build(
         breaker_events: observer.breaker_events.clone(),
         max_spot_fall_5d_bps_by_category: falls,
         final_spot_micros_by_category: finals,
+        daily_by_category: daily,
         median_member_income_micros_by_month: months.iter().map(|m| m.median_micros).collect(),
         member_income_by_month: months,
         conservation_ok: observer.checks.conservation.ok() && observer.checks.monthly_run.ok(),
