@@ -228,12 +228,14 @@ fn tick(value: f64) -> String {
         format!("{:.1}M", value / 1_000_000.0)
     } else if magnitude >= 10_000.0 {
         format!("{:.0}k", value / 1_000.0)
-    } else if magnitude >= 100.0 {
+    } else if magnitude >= 100.0 || (magnitude >= 1.0 && value.fract().abs() < 1e-9) {
         format!("{value:.0}")
     } else if magnitude >= 1.0 {
         format!("{value:.2}")
-    } else {
+    } else if magnitude >= 0.01 {
         format!("{value:.3}")
+    } else {
+        format!("{value:.4}")
     }
 }
 

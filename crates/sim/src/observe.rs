@@ -106,6 +106,10 @@ pub struct Counters {
     pub offers: u64,
     pub bids: u64,
     pub grants: u64,
+    /// Slots demanded but not released (the supply controller withheld them, M10).
+    pub slots_withheld: u64,
+    /// Slots released for which a bid existed but missed its ladder minimum (M9).
+    pub slots_released_unsold: u64,
 }
 
 /// Everything recorded during a run.
@@ -181,9 +185,13 @@ impl Observer {
             Event::BasketClosed {
                 basket,
                 demanded,
+                released,
                 sold,
-                ..
             } => {
+                let (demanded_u, released_u) = (u64::from(*demanded), u64::from(*released));
+                self.counters.slots_withheld += demanded_u.saturating_sub(released_u);
+                self.counters.slots_released_unsold +=
+                    released_u.min(demanded_u) - u64::from(*sold).min(released_u.min(demanded_u));
                 if let Some(&category) = self.basket_category.get(basket) {
                     let today = &mut self.today[category.index()];
                     today.demanded += u64::from(*demanded);
