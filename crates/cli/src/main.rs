@@ -13,6 +13,7 @@ mod keys;
 mod log_cmd;
 mod rules_cmd;
 mod serve_cmd;
+mod sim_cmd;
 mod wallet_cmd;
 
 /// Assay: a member-owned cooperative exchange for behavioral data.
@@ -56,6 +57,8 @@ enum Command {
     /// Audits of the exchange's log: replay it with the rules and report pill triggers.
     #[command(subcommand)]
     Audit(audit_cmd::Audit),
+    /// The agent-based market simulator, driving the real engine (issue 10).
+    Sim(sim_cmd::SimArgs),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -80,5 +83,11 @@ fn main() -> anyhow::Result<()> {
         Command::Bench(bench) => bench::run(bench),
         Command::Wallet(wallet) => wallet_cmd::run(wallet),
         Command::Audit(audit) => audit_cmd::run(audit),
+        Command::Sim(args) => {
+            if !sim_cmd::run(args)? {
+                std::process::exit(1);
+            }
+            Ok(())
+        }
     }
 }

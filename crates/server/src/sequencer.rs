@@ -285,7 +285,12 @@ impl<J: Journal> Sequencer<J> {
             return Ok(());
         };
         let Some(payout_root) = run.events.iter().find_map(|event| match event {
-            Event::MonthlyRunRecorded { payout_root, .. } => Some(*payout_root),
+            // A run that pays nobody leaves nothing to settle.
+            Event::MonthlyRunRecorded {
+                payout_root,
+                payout_count,
+                ..
+            } if *payout_count > 0 => Some(*payout_root),
             _ => None,
         }) else {
             return Ok(());
