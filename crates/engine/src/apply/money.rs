@@ -132,7 +132,8 @@ struct PayoutLeaf<'a> {
     destination_commitment: &'a Digest,
 }
 
-/// The RFC 6962 Merkle root over the run's payout leaves, in member order.
+/// One payout line's leaf bytes; the run's payout root is the RFC 6962 root over these leaves,
+/// in member order.
 pub fn payout_leaf(
     month: Month,
     member: MemberId,
