@@ -49,3 +49,15 @@ fn bench_engine_reports_signed_and_unsigned_rates() {
         );
     }
 }
+
+#[test]
+fn bench_http_reports_throughput_latency_and_the_verify_baseline() {
+    let json = bench(&["http", "--requests", "300", "--concurrency", "8", "--json"]);
+    assert_eq!(json["accepted"], 300, "{json}");
+    for key in ["accepted_per_s", "p50_ms", "p99_ms", "verify_per_s"] {
+        assert!(
+            json[key].as_f64().is_some_and(|v| v > 0.0),
+            "missing `{key}` in {json}"
+        );
+    }
+}

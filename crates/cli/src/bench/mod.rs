@@ -2,6 +2,7 @@
 //! run (the machine's SHA-256 rate), never timed assertions.
 
 pub mod engine;
+pub mod http;
 pub mod month;
 
 use clap::Subcommand;
@@ -16,6 +17,15 @@ pub enum Bench {
     Engine {
         #[arg(long, default_value_t = 200_000)]
         inputs: u64,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Accepted signed inputs per second through a server on loopback, with p50/p99 latency.
+    Http {
+        #[arg(long, default_value_t = 20_000)]
+        requests: u64,
+        #[arg(long, default_value_t = 64)]
+        concurrency: usize,
         #[arg(long)]
         json: bool,
     },
@@ -39,6 +49,11 @@ pub fn run(bench: Bench) -> anyhow::Result<()> {
             seed,
             json,
         } => month::run(members, seed, json),
+        Bench::Http {
+            requests,
+            concurrency,
+            json,
+        } => http::run(requests, concurrency, json),
     }
 }
 
