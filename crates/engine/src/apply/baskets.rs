@@ -2,7 +2,7 @@
 //! receipt (M15). A basket lives within one trading day, so spot and floor (which move only at
 //! the day's close) are the same from posting to clearing, and every hold is exact.
 
-use super::{bounded, signing_buyer, signing_member, Context, Outcome};
+use super::{bounded, release_hold, signing_buyer, signing_member, Context, Outcome};
 use crate::command::{Digest, Signature};
 use crate::event::MemberShare;
 use crate::state::{Basket, Grant, OfferRecord};
@@ -181,14 +181,13 @@ pub(super) fn bid(
 /// Returns every hold of a basket to its buyer's available balance.
 pub(super) fn release_holds(state: &mut State, basket: &Basket) {
     let units = basket.spec.units_per_slot();
-    let release = |state: &mut State, buyer: assay_core::BuyerId, amount: Micros| {
-        let record = &mut state.buyers[buyer.0 as usize];
-        record.held = bounded(record.held.checked_sub(amount));
-        record.available = bounded(record.available.checked_add(amount));
-    };
-    release(state, basket.buyer, basket.anchor_hold);
+    release_hold(&mut state.buyers, basket.buyer, basket.anchor_hold);
     for bid in &basket.bids {
-        release(state, bid.buyer, bounded(bid.unit_price.checked_mul(units)));
+        release_hold(
+            &mut state.buyers,
+            bid.buyer,
+            bounded(bid.unit_price.checked_mul(units)),
+        );
     }
 }
 

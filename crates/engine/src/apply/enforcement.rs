@@ -4,11 +4,11 @@
 //! the accused may appeal once in a lifetime, and the board hears it (`tally.rs`).
 
 use super::governance::open;
-use super::{bounded, exchange_only, Context, Outcome};
+use super::{bounded, exchange_only, release_hold, Context, Outcome};
 use crate::command::{Digest, Party};
 use crate::governance::{Motion, OPEN_PROPOSALS_MAX};
 use crate::{Event, Refusal, State};
-use assay_core::{BasketId, Micros};
+use assay_core::BasketId;
 
 pub(super) fn ban(
     state: &mut State,
@@ -40,18 +40,14 @@ pub(super) fn ban(
                 .collect();
             for id in own {
                 let basket = state.baskets.remove(&id).expect("listed above");
-                let units = basket.spec.units_per_slot();
-                for bid in &basket.bids {
-                    release(state, bid.buyer, bounded(bid.unit_price.checked_mul(units)));
-                }
-                release(state, buyer, basket.anchor_hold);
+                super::baskets::release_holds(state, &basket);
                 events.push(Event::BasketCanceled { basket: id });
             }
             for (&id, basket) in state.baskets.iter_mut() {
                 if let Some(position) = basket.bids.iter().position(|b| b.buyer == buyer) {
                     let bid = basket.bids.remove(position);
                     let amount = bounded(bid.unit_price.checked_mul(basket.spec.units_per_slot()));
-                    release_in(&mut state.buyers, buyer, amount);
+                    release_hold(&mut state.buyers, buyer, amount);
                     events.push(Event::BidEnded { basket: id, buyer });
                 }
             }
@@ -136,14 +132,4 @@ fn check_appeal(banned: bool, appealed: bool) -> Result<(), Refusal> {
         return Err(Refusal::AppealRepeated);
     }
     Ok(())
-}
-
-fn release(state: &mut State, buyer: assay_core::BuyerId, amount: Micros) {
-    release_in(&mut state.buyers, buyer, amount);
-}
-
-fn release_in(buyers: &mut [crate::state::Buyer], buyer: assay_core::BuyerId, amount: Micros) {
-    let record = &mut buyers[buyer.0 as usize];
-    record.held = bounded(record.held.checked_sub(amount));
-    record.available = bounded(record.available.checked_add(amount));
 }

@@ -305,3 +305,14 @@ pub(crate) fn signing_buyer(state: &State, context: &Context) -> Result<BuyerId,
 pub(crate) fn bounded<T>(result: Result<T, assay_core::MoneyError>) -> T {
     result.expect("money is bounded by recorded deposits, whose total fits in u64")
 }
+
+/// Returns `amount` held for an anchor or a bid to the buyer's available balance.
+pub(crate) fn release_hold(
+    buyers: &mut [crate::state::Buyer],
+    buyer: BuyerId,
+    amount: assay_core::Micros,
+) {
+    let record = &mut buyers[buyer.0 as usize];
+    record.held = bounded(record.held.checked_sub(amount));
+    record.available = bounded(record.available.checked_add(amount));
+}
