@@ -18,7 +18,10 @@
 //! - Cohort (D7): the cohort's part of the surplus is split equally among founding members; with
 //!   no founding member it goes to members like the shared pool.
 //! - Threshold (D4): a member whose balance (carried + this month) reaches $5.00 is paid all of
-//!   it; below that, it rolls to next month.
+//!   it; below that, it rolls to next month. ACH and prepaid cards move whole cents (NACHA and
+//!   card loads have no smaller unit), so a member paid on those rails is paid the balance rounded
+//!   down to the cent and the sub-cent remainder rolls to next month like any balance; USDC has
+//!   six decimals, one micro-dollar, and is paid exactly.
 
 use crate::{split_operations, CoopError, OperationsSplit};
 use assay_core::{split_largest_remainder, MemberId, Micros, Rounding, Rules};
@@ -39,7 +42,12 @@ pub struct MemberBalance {
     pub cold_start: bool,
     /// Ballots cast this month on members' votes, each earning the participation bonus (G3).
     pub ballots: u32,
+    /// The member's rail pays whole cents only (ACH, prepaid; D4): set by the engine for the run.
+    pub paid_in_cents: bool,
 }
+
+/// One cent in micro-dollars: the smallest amount ACH and prepaid loads can carry.
+pub const CENT: Micros = Micros::new(10_000);
 
 impl MemberBalance {
     pub fn new(member: MemberId, founding: bool) -> MemberBalance {
@@ -51,6 +59,17 @@ impl MemberBalance {
             founding,
             cold_start: false,
             ballots: 0,
+            paid_in_cents: false,
+        }
+    }
+
+    /// What the member's rail can pay of `amount` (D4): all of it on USDC, whole cents on ACH
+    /// and prepaid. The rest stays in the member's balance.
+    pub fn payable(&self, amount: Micros) -> Micros {
+        if self.paid_in_cents {
+            Micros::new(amount.get() - amount.get() % CENT.get())
+        } else {
+            amount
         }
     }
 }
@@ -288,12 +307,16 @@ pub fn run_month(
         member.earned_month = Micros::ZERO;
         member.ballots = 0;
         if balance >= threshold {
+            // The threshold is whole cents (rules validation), so `paid` ≥ threshold > 0.
+            let paid = member.payable(balance);
+            let remainder = balance.checked_sub(paid)?;
             payouts.push(PayoutLine {
                 member: member.member,
-                amount: balance,
+                amount: paid,
             });
-            report.payouts_total = report.payouts_total.checked_add(balance)?;
-            member.carried = Micros::ZERO;
+            report.payouts_total = report.payouts_total.checked_add(paid)?;
+            report.rollover_out = report.rollover_out.checked_add(remainder)?;
+            member.carried = remainder;
         } else {
             member.carried = balance;
             report.rollover_out = report.rollover_out.checked_add(balance)?;

@@ -23,7 +23,9 @@ pub mod slot_income;
 pub mod termination;
 pub mod waterfall;
 
-pub use distribution::{run_month, MemberBalance, MonthBooks, PayoutLine, RunOutcome, RunReport};
+pub use distribution::{
+    run_month, MemberBalance, MonthBooks, PayoutLine, RunOutcome, RunReport, CENT,
+};
 pub use error::CoopError;
 pub use governance::{Clause, ClauseChange};
 pub use pill::Trigger;

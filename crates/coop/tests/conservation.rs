@@ -84,9 +84,12 @@ proptest! {
                 b.carried = Micros::new(m.carried[i]);
                 b.cold_start = i % m.cold_start_every == 0 && i >= m.founders;
                 b.ballots = m.ballots[i];
+                // Rule D4: every third member is paid on a whole-cent rail (ACH, prepaid).
+                b.paid_in_cents = (i + m.cold_start_every) % 3 == 0;
                 b
             })
             .collect();
+        let in_cents: Vec<bool> = balances.iter().map(|b| b.paid_in_cents).collect();
         let mut books = MonthBooks {
             rollover_in: Micros::sum(balances.iter().map(|b| b.carried)).unwrap(),
             operating_costs: Micros::new(m.costs),
@@ -137,6 +140,13 @@ proptest! {
         // Threshold (D4): everyone paid has at least $5; everyone else carries under $5.
         for line in &outcome.payouts {
             prop_assert!(line.amount >= rules.payout.threshold_micros);
+            // ACH and prepaid lines are whole cents; the paid member keeps under a cent.
+            if in_cents[line.member.0 as usize] {
+                prop_assert_eq!(line.amount.get() % 10_000, 0);
+                prop_assert!(balances[line.member.0 as usize].carried.get() < 10_000);
+            } else {
+                prop_assert!(balances[line.member.0 as usize].carried.is_zero());
+            }
         }
         for b in &balances {
             prop_assert!(b.carried < rules.payout.threshold_micros);

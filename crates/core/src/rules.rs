@@ -306,6 +306,14 @@ impl Rules {
         if self.payout.threshold_micros.is_zero() {
             return Err(invalid("payout.threshold_micros", "must be positive"));
         }
+        // ACH and prepaid pay whole cents (D4): a whole-cent threshold guarantees that a member
+        // at the threshold is paid a positive amount on every rail.
+        if !self.payout.threshold_micros.get().is_multiple_of(10_000) {
+            return Err(invalid(
+                "payout.threshold_micros",
+                "must be a whole number of cents (a multiple of 10000)",
+            ));
+        }
         check_range("cold_start.months", self.cold_start.months, 0, 120)?;
         check_range(
             "cohort.founding_members_max",

@@ -91,6 +91,17 @@ fn waterfall_not_summing_to_100_percent_is_refused() {
 }
 
 #[test]
+fn payout_threshold_in_fractions_of_a_cent_is_refused() {
+    // Rule D4: ACH and prepaid pay whole cents, so the threshold must be whole cents too.
+    check(
+        "threshold_micros = 5000000",
+        "threshold_micros = 5000001",
+        "rules_invalid",
+        "payout.threshold_micros",
+    );
+}
+
+#[test]
 fn member_share_below_90_percent_is_refused() {
     // Rule X1.1: even a waterfall that sums to 100% may not pay members under 90%.
     let text = DEFAULT

@@ -217,6 +217,28 @@ pub enum Command {
         payout_root: Digest,
         settlement_reference: Digest,
     },
+    /// The exchange records the files the rails wrote for the unsettled run under
+    /// `payout_root` (D4, D6): each file's hash, rail, line count and total, so that anyone can
+    /// check the files a bank or card issuer received against the log. Once per run, before the
+    /// run is settled; the totals per rail must equal the run's lines on that rail.
+    RecordPayoutFiles {
+        payout_root: Digest,
+        files: Vec<PayoutFile>,
+    },
+}
+
+/// One file the rails wrote for a run (D6). The file itself stays in the exchange's data
+/// directory (it names bank accounts); the log holds only what identifies and totals it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PayoutFile {
+    /// The file's name in the run's directory: 1–64 of `a-z 0-9 . _ -`, not starting with a dot.
+    pub name: String,
+    pub sha256: Digest,
+    pub rail: Rail,
+    /// Payout lines (entries, leaves, card loads) in the file.
+    pub lines: u64,
+    /// The sum of the file's lines: whole cents on ACH and prepaid, micro-dollars on USDC.
+    pub total: Micros,
 }
 
 /// A command with its signer, per-key sequence number and signature.

@@ -1,7 +1,7 @@
 //! What an accepted input did. Events are the engine's output; their digest is logged with the
 //! input so a replay that produces different events is caught at the entry where it diverges.
 
-use crate::command::{Digest, Party, Rail};
+use crate::command::{Digest, Party, PayoutFile, Rail};
 use assay_coop::{ClauseChange, RunReport, TerminationReport};
 use assay_core::{
     BasketId, BuyerId, Category, MemberId, Micros, Month, PublicKey, Timestamp, TradingDay,
@@ -227,6 +227,11 @@ pub enum Event {
     PayoutsSettled {
         payout_root: Digest,
         settlement_reference: Digest,
+    },
+    /// Rules D4, D6: the files the rails wrote for the run under this root.
+    PayoutFilesRecorded {
+        payout_root: Digest,
+        files: Vec<PayoutFile>,
     },
     /// Rule X2: a buyer's unspent prepaid money goes back to the buyer; it was never buyer-side
     /// income, so it is not the cooperative's.

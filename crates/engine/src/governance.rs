@@ -109,6 +109,8 @@ pub struct UnsettledRun {
     pub month: Month,
     pub payout_root: Digest,
     pub lines: Vec<PayoutLine>,
+    /// The rails' files for this run, once recorded (D6).
+    pub files: Option<Vec<crate::command::PayoutFile>>,
 }
 
 /// The pill was swallowed (X2): nothing but the final payout's settlement happens after.

@@ -29,7 +29,8 @@ mod state;
 pub use apply::payout_leaf;
 pub use apply::{apply, apply_verified, verify_signature, verify_signatures, Outcome};
 pub use command::{
-    Choice, Command, Envelope, Input, Party, PayoutChoice, ProposalKind, Rail, Signature,
+    Choice, Command, Envelope, Input, Party, PayoutChoice, PayoutFile, ProposalKind, Rail,
+    Signature,
 };
 pub use entry::{events_digest, execute, replay, replay_one, LogEntry, ReplayError, ENTRY_VERSION};
 pub use event::{Event, MemberShare};

@@ -121,6 +121,15 @@ pub enum Refusal {
     DeviceInUse,
     #[error("no unsettled payouts have that root")]
     UnknownPayoutRoot,
+    #[error("the payout file list is malformed: {0}")]
+    PayoutFilesInvalid(&'static str),
+    #[error("the payout files do not match the run's lines on rail {rail}: {what}")]
+    PayoutFilesMismatch {
+        rail: &'static str,
+        what: &'static str,
+    },
+    #[error("this run's payout files are already recorded")]
+    PayoutFilesRepeated,
     #[error(transparent)]
     Log(#[from] assay_log::Error),
     #[error(transparent)]
@@ -192,6 +201,9 @@ impl Refusal {
             Refusal::Terminated => "terminated",
             Refusal::DeviceInUse => "device_in_use",
             Refusal::UnknownPayoutRoot => "unknown_payout_root",
+            Refusal::PayoutFilesInvalid(_) => "payout_files_invalid",
+            Refusal::PayoutFilesMismatch { .. } => "payout_files_mismatch",
+            Refusal::PayoutFilesRepeated => "payout_files_repeated",
             Refusal::Log(error) => error.code(),
             Refusal::Market(error) => error.code(),
             Refusal::Rules(error) => error.code(),

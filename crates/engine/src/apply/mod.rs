@@ -11,6 +11,7 @@ mod days;
 mod enforcement;
 mod governance;
 mod money;
+mod payout_files;
 mod pill;
 mod registry;
 mod tally;
@@ -266,6 +267,9 @@ fn dispatch(state: &mut State, context: &Context, command: &Command) -> Outcome 
             payout_root,
             settlement_reference,
         } => pill::settle_payouts(state, context, payout_root, settlement_reference),
+        Command::RecordPayoutFiles { payout_root, files } => {
+            payout_files::record(state, context, payout_root, files)
+        }
     }
 }
 

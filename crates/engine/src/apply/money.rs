@@ -2,7 +2,7 @@
 //! and the monthly run (D2–D8).
 
 use super::{bounded, exchange_only, pill, signing_buyer, Context, Outcome};
-use crate::command::Digest;
+use crate::command::{Digest, Rail};
 use crate::governance::UnsettledRun;
 use crate::state::Member;
 use crate::{Event, Refusal, State};
@@ -95,10 +95,19 @@ pub(super) fn mid_month_payout(state: &mut State, context: &Context) -> Outcome 
     if held <= fee {
         return Err(Refusal::NothingToPay);
     }
-    let amount = held.checked_sub(fee)?;
     let rail = member.payout.rail;
+    // Rule D4: ACH and prepaid move whole cents; the sub-cent rest stays in the balance.
+    let amount = MemberBalance {
+        paid_in_cents: pays_whole_cents(rail),
+        ..member.balance
+    }
+    .payable(held.checked_sub(fee)?);
+    if amount.is_zero() {
+        return Err(Refusal::NothingToPay);
+    }
+    let rest = held.checked_sub(fee)?.checked_sub(amount)?;
     let member = &mut state.members[member_id.0 as usize];
-    member.balance.carried = Micros::ZERO;
+    member.balance.carried = rest;
     member.balance.unpaid = Micros::ZERO;
     let books = &mut state.books;
     books.member_fees = bounded(books.member_fees.checked_add(fee));
@@ -109,6 +118,11 @@ pub(super) fn mid_month_payout(state: &mut State, context: &Context) -> Outcome 
         fee,
         rail,
     }])
+}
+
+/// Rails that pay whole cents only (D4): NACHA entries and card loads have no smaller unit.
+fn pays_whole_cents(rail: Rail) -> bool {
+    matches!(rail, Rail::Ach | Rail::Prepaid)
 }
 
 /// Rule D8: the member is in one of their first `months` months and among the first
@@ -167,6 +181,7 @@ pub(super) fn run_month(state: &mut State, context: &Context, month: Month) -> O
             // A banned founding member leaves the cohort: its share is for members in good
             // standing at the run (RULEBOOK E4).
             founding: member.founding && !member.banned,
+            paid_in_cents: pays_whole_cents(member.payout.rail),
             ..member.balance
         })
         .collect();
@@ -185,11 +200,13 @@ pub(super) fn run_month(state: &mut State, context: &Context, month: Month) -> O
             month,
             payout_root,
             lines: outcome.payouts,
+            files: None,
         });
     }
     for (member, balance) in state.members.iter_mut().zip(balances) {
         member.balance = MemberBalance {
             cold_start: false,
+            paid_in_cents: false,
             founding: member.founding,
             ..balance
         };

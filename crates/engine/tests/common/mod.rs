@@ -135,10 +135,15 @@ impl Harness {
     }
 
     pub fn member(&mut self, seed: u64, founding: bool) -> Person {
+        self.member_on(seed, founding, Rail::Usdc)
+    }
+
+    /// A member paid on `rail` (D4).
+    pub fn member_on(&mut self, seed: u64, founding: bool, rail: Rail) -> Person {
         let key = key(1_000_000 + seed);
         let device = key_device(seed);
         let payout = PayoutChoice {
-            rail: Rail::Usdc,
+            rail,
             destination_commitment: [seed as u8; 32],
         };
         let device_key = device.verifying_key().into();
