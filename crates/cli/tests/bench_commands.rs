@@ -35,6 +35,35 @@ fn bench_month_reports_its_figures_and_conserves_money() {
 }
 
 #[test]
+fn bench_month_with_rails_pays_the_run_exactly_on_every_rail() {
+    // Rules D4, D6 (issue 9): the files pay exactly the run's payouts; ACH and prepaid lines
+    // are whole cents; payouts plus rollovers are the members' total.
+    let json = bench(&["month", "--members", "6000", "--rails", "--json"]);
+    let rails = &json["rails"];
+    for key in [
+        "ach_write_seconds",
+        "ach_read_back_seconds",
+        "usdc_tree_seconds",
+        "prepaid_seconds",
+        "usdc_root",
+    ] {
+        assert!(!rails[key].is_null(), "missing `rails.{key}` in {json}");
+    }
+    let per_rail: u64 = ["ach", "usdc", "prepaid"]
+        .iter()
+        .map(|rail| rails[rail]["total_micros"].as_u64().unwrap())
+        .sum();
+    assert_eq!(rails["files_total_micros"], json["payouts_total_micros"]);
+    assert_eq!(per_rail, json["payouts_total_micros"].as_u64().unwrap());
+    for rail in ["ach", "usdc", "prepaid"] {
+        assert!(rails[rail]["lines"].as_u64().unwrap() > 0, "{rail} unused");
+    }
+    assert_eq!(rails["whole_cents_on_ach_and_prepaid"], true);
+    assert_eq!(rails["rails_sum_ok"], true);
+    assert_eq!(json["conservation_ok"], true);
+}
+
+#[test]
 fn bench_engine_reports_signed_and_unsigned_rates() {
     let json = bench(&["engine", "--inputs", "3000", "--json"]);
     for key in [

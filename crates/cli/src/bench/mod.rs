@@ -4,6 +4,7 @@
 pub mod engine;
 pub mod http;
 pub mod month;
+mod month_rails;
 
 use clap::Subcommand;
 use std::time::Instant;
@@ -35,6 +36,9 @@ pub enum Bench {
         members: u64,
         #[arg(long, default_value_t = 1)]
         seed: u64,
+        /// Also write every payout rail's files (ACH, USDC, prepaid) and check their sums (D4, D6).
+        #[arg(long)]
+        rails: bool,
         #[arg(long)]
         json: bool,
     },
@@ -47,8 +51,9 @@ pub fn run(bench: Bench) -> anyhow::Result<()> {
         Bench::Month {
             members,
             seed,
+            rails,
             json,
-        } => month::run(members, seed, json),
+        } => month::run(members, seed, rails, json),
         Bench::Http {
             requests,
             concurrency,

@@ -1,16 +1,24 @@
-//! `assay bench month --members N`: the monthly run (D2–D8) over N members with random balances,
-//! plus the payout Merkle root (D4), against the machine's SHA-256 leaf rate.
+//! `assay bench month --members N [--rails]`: the monthly run (D2–D8) over N members with random
+//! balances, plus the payout Merkle root (D4), against the machine's SHA-256 leaf rate; with
+//! `--rails`, also every rail's files (`month_rails.rs`).
 
-use super::{peak_rss_bytes, sha256_leaves_per_s, Lcg};
+use super::{month_rails, peak_rss_bytes, sha256_leaves_per_s, Lcg};
 use assay_coop::{run_month, MemberBalance, MonthBooks};
 use assay_core::{MemberId, Micros, Month, Rules};
 use assay_engine::{payout_leaf, Rail};
 use assay_log::Tree;
+use assay_rails::Rail as RailsRail;
 use std::time::Instant;
 
-pub fn run(members: u64, seed: u64, json: bool) -> anyhow::Result<()> {
+pub fn run(members: u64, seed: u64, rails: bool, json: bool) -> anyhow::Result<()> {
     let rules = Rules::from_toml_str(crate::rules_cmd::DEFAULT_RULES)?;
     let (mut balances, books) = random_month(members, seed, &rules);
+    if rails {
+        // Rule D4: ACH and prepaid members are paid whole cents.
+        for balance in &mut balances {
+            balance.paid_in_cents = month_rails::rail_of(balance.member.0) != RailsRail::Usdc;
+        }
+    }
     let month = Month {
         year: 2026,
         month: 1,
@@ -24,11 +32,27 @@ pub fn run(members: u64, seed: u64, json: bool) -> anyhow::Result<()> {
     let mut stored = Vec::with_capacity(64);
     for line in &outcome.payouts {
         let commitment = [(line.member.0 % 251) as u8; 32];
-        let leaf = payout_leaf(month, line.member, line.amount, &Rail::Usdc, &commitment);
+        let rail = match month_rails::rail_of(line.member.0) {
+            RailsRail::Ach if rails => Rail::Ach,
+            RailsRail::Prepaid if rails => Rail::Prepaid,
+            _ => Rail::Usdc,
+        };
+        let leaf = payout_leaf(month, line.member, line.amount, &rail, &commitment);
         stored.clear();
         tree.append(&leaf, &mut stored)?;
     }
     let root_seconds = root_start.elapsed().as_secs_f64();
+    let rails_summary = if rails {
+        let carried = Micros::sum(balances.iter().map(|b| b.carried))?;
+        Some(month_rails::run(
+            month,
+            &outcome.payouts,
+            &outcome.report,
+            carried,
+        )?)
+    } else {
+        None
+    };
     let seconds = start.elapsed().as_secs_f64();
 
     let leaf_bytes = payout_leaf(
@@ -58,6 +82,10 @@ pub fn run(members: u64, seed: u64, json: bool) -> anyhow::Result<()> {
         "ratio_to_sha256": members_per_s / sha_rate,
         "conservation_ok": report.check_conservation().is_ok(),
     });
+    let mut summary = summary;
+    if let Some(rails) = rails_summary {
+        summary["rails"] = rails;
+    }
     if json {
         println!("{summary}");
     } else {
