@@ -305,9 +305,35 @@ impl<J: Journal> Sequencer<J> {
         self.apply_exchange(command, now, pending)
     }
 
+    /// Rule X3: once terminated, no day closes and no run follow (the engine would refuse them,
+    /// and a refused exchange command stops the sequencer); the exchange records the final
+    /// payout's settlement once (D6, X2). Its reference is the SHA-256 of the final payout root
+    /// under a domain tag until the rails write the final payout's files (issue 9).
+    fn after_termination(&mut self, pending: &mut Vec<Pending>) -> anyhow::Result<()> {
+        let Some(termination) = &self.state.terminated else {
+            return Ok(());
+        };
+        if termination.settled {
+            return Ok(());
+        }
+        let payout_root = termination.payout_root;
+        let mut reference = sha2::Sha256::new();
+        reference.update(b"assay/final-payout/v1\n");
+        reference.update(payout_root);
+        let command = Command::SettlePayouts {
+            payout_root,
+            settlement_reference: reference.finalize().into(),
+        };
+        let now = self.stamp();
+        self.apply_exchange(command, now, pending)
+    }
+
     /// Trading-day closes and the monthly run that are due by `now` (M2–M4, M10, D4).
     fn catch_up(&mut self, pending: &mut Vec<Pending>) -> anyhow::Result<()> {
         loop {
+            if self.state.terminated.is_some() {
+                return self.after_termination(pending);
+            }
             if let Some(month) = self.state.run_pending {
                 let now = self.stamp();
                 self.apply_exchange(Command::RunMonthlyDistribution { month }, now, pending)?;
