@@ -8,11 +8,12 @@ use std::fs::File;
 use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicU16, Ordering};
 use std::time::{Duration, Instant};
 
-/// 2026-01-30: two trading days before January's run, so the test sees day closes, the monthly
-/// run and its settlement.
-const SIMULATED_START_DAY: TradingDay = TradingDay(20_483);
+/// 2026-01-31: January's last trading day, so within the test's first seconds the clock closes
+/// a day and runs the month (with its settlement), and later closes February's days.
+const SIMULATED_START_DAY: TradingDay = TradingDay(20_484);
 /// Simulated seconds per real second: a trading day in three seconds.
 const SIMULATED_SPEED: f64 = 86_400.0 / 3.0;
 /// Longest a (re)started server may take to answer `/v1/health` (it replays the whole log).
@@ -111,10 +112,17 @@ fn assay() -> Command {
     Command::new(env!("CARGO_BIN_EXE_assay"))
 }
 
+/// Ports this process has handed out, so its two tests (run in parallel) never pick the same
+/// one before either server has bound it.
+static PORTS_HANDED_OUT: AtomicU16 = AtomicU16::new(0);
+
 fn free_port() -> u16 {
     let offset = (std::process::id() % u32::from(PORTS_TRIED_MAX)) as u16;
     (0..PORTS_TRIED_MAX)
-        .map(|k| PORT_FIRST + (offset + k) % PORTS_TRIED_MAX)
+        .map(|_| {
+            let k = PORTS_HANDED_OUT.fetch_add(1, Ordering::SeqCst);
+            PORT_FIRST + (offset + k % PORTS_TRIED_MAX) % PORTS_TRIED_MAX
+        })
         .find(|&port| std::net::TcpListener::bind(("127.0.0.1", port)).is_ok())
         .expect("a free port below the ephemeral range")
 }
