@@ -132,12 +132,17 @@ async fn kill_under_load(store: Store) {
         server.kill().await;
         let acked = api.acked.load(Ordering::SeqCst) - at_restart;
         acks_per_round.push(acked);
+        let killed = Instant::now();
+        server.verify().await;
+        let verified = killed.elapsed();
+        server.start().await;
         eprintln!(
-            "round {round}: killed after {run_ms} ms and {acked} acknowledgements; {:.1} s in",
+            "round {round}: killed after {run_ms} ms and {acked} acknowledgements; verified in \
+             {:.2} s, serving again {:.2} s later; {:.1} s in",
+            verified.as_secs_f64(),
+            (killed.elapsed() - verified).as_secs_f64(),
             started.elapsed().as_secs_f64()
         );
-        server.verify().await;
-        server.start().await;
     }
     // Load on the last restart, then the clients settle what they hold and stop.
     tokio::time::sleep(Duration::from_millis(ROUND_MS_MIN)).await;
