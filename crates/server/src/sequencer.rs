@@ -8,7 +8,8 @@
 use crate::clock::Clock;
 use crate::journal::Journal;
 use crate::view::{PublicView, RunView};
-use assay_core::{PublicKey, Timestamp, TradingDay};
+use assay_core::{BuyerId, Micros, PublicKey, Timestamp, TradingDay};
+use assay_engine::command::Digest;
 use assay_engine::{
     apply_verified, replay_one, verify_signatures, Command, Envelope, Event, Input, LogEntry,
     Refusal, State,
@@ -16,7 +17,7 @@ use assay_engine::{
 use ed25519_dalek::SigningKey;
 use serde::Serialize;
 use sha2::Digest as _;
-use std::collections::{HashMap, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::Arc;
 use tokio::sync::{broadcast, mpsc, oneshot, watch};
 
@@ -28,6 +29,8 @@ pub const QUEUE_INPUTS_MAX: usize = 8_192;
 pub const IDEMPOTENT_OUTCOMES_MAX: usize = 1_000_000;
 /// Events kept for slow stream subscribers before they miss some.
 pub const STREAM_EVENTS_MAX: usize = 4_096;
+/// Status queries waiting for the sequencer before `/v1/health` answers 503.
+pub const STATUS_QUERIES_MAX: usize = 64;
 
 /// What an accepted input did.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -46,6 +49,8 @@ pub enum Rejection {
     Refused(Refusal),
     /// The signer's sequence number was used before, by a different envelope.
     SequenceReused,
+    /// The deposit reference was recorded before, for another buyer or amount.
+    DepositReferenceReused,
     /// The log could not be written; nothing of the batch may be assumed applied.
     Unavailable(String),
 }
@@ -74,10 +79,20 @@ pub struct Submission {
     pub reply: oneshot::Sender<Reply>,
 }
 
-/// What clients hold: a bounded queue into the sequencer.
+/// The engine's state as of a log size, for anyone to compare with their own replay (L3).
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Status {
+    /// Log entries applied to the state below.
+    pub log_size: u64,
+    /// `State::hash` after replaying the first `log_size` entries, hex.
+    pub state_hash: String,
+}
+
+/// What clients hold: a bounded queue into the sequencer, and one for status queries.
 #[derive(Clone)]
 pub struct SequencerHandle {
     queue: mpsc::Sender<Submission>,
+    status: mpsc::Sender<oneshot::Sender<Status>>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -100,6 +115,28 @@ impl SequencerHandle {
             })?;
         answer.await.map_err(|_| SubmitError::Stopped)
     }
+
+    /// The state hash and log size, read by the sequencer between two batches (so the hash is
+    /// of exactly the durable log's first `log_size` entries).
+    pub async fn status(&self) -> Result<Status, SubmitError> {
+        let (reply, answer) = oneshot::channel();
+        self.status.try_send(reply).map_err(|error| match error {
+            mpsc::error::TrySendError::Full(_) => SubmitError::QueueFull,
+            mpsc::error::TrySendError::Closed(_) => SubmitError::Stopped,
+        })?;
+        answer.await.map_err(|_| SubmitError::Stopped)
+    }
+}
+
+/// A request that repeats one already in the log or in the batch being built: it gets that
+/// request's outcome instead of being applied again.
+enum Repeat {
+    Envelope(Envelope),
+    Deposit {
+        buyer: BuyerId,
+        amount: Micros,
+        reference: Digest,
+    },
 }
 
 /// What a new log's first entry records: the rules in force and the log's identity.
@@ -126,6 +163,14 @@ pub struct Sequencer<J: Journal> {
     log_size: u64,
     outcomes: HashMap<(PublicKey, u64), (Envelope, Arc<Accepted>)>,
     outcome_order: VecDeque<(PublicKey, u64)>,
+    /// Every deposit in the log by its reference, so an operator retrying a deposit whose answer
+    /// was lost (a timeout, a crash) gets the original outcome instead of crediting the buyer
+    /// twice. Never trimmed: a forgotten reference could be credited again. One per deposit in
+    /// the log, like the state's own records.
+    deposits: HashMap<Digest, (BuyerId, Micros, Arc<Accepted>)>,
+    status_queries: mpsc::Receiver<oneshot::Sender<Status>>,
+    /// `State::hash` is O(state): computed once per log size asked about.
+    status_cache: Option<Status>,
     runs: Vec<RunView>,
     view: watch::Sender<Arc<PublicView>>,
     events: broadcast::Sender<Arc<String>>,
@@ -151,21 +196,24 @@ impl<J: Journal> Sequencer<J> {
         let mut last_stamp = Timestamp(i64::MIN);
         let mut outcomes = HashMap::new();
         let mut outcome_order = VecDeque::new();
+        let mut deposits = HashMap::new();
         for (index, bytes) in entries.iter().enumerate() {
             let events = replay_one(&mut state, index as u64, bytes)?;
             runs.extend(events.iter().filter_map(RunView::from_event));
             let entry = LogEntry::decode(bytes).expect("replay_one decoded it");
             last_stamp = entry.input.timestamp;
             let key = (entry.input.envelope.signer, entry.input.envelope.sequence);
-            let accepted = Accepted {
+            let accepted = Arc::new(Accepted {
                 index: index as u64,
                 timestamp: last_stamp.0,
                 events,
-            };
-            outcomes.insert(key, (entry.input.envelope, Arc::new(accepted)));
+            });
+            remember_deposits(&mut deposits, &accepted);
+            outcomes.insert(key, (entry.input.envelope, accepted));
             outcome_order.push_back(key);
         }
         let (view, view_rx) = watch::channel(Arc::new(PublicView::default()));
+        let (status, status_queries) = mpsc::channel(STATUS_QUERIES_MAX);
         let (events, _) = broadcast::channel(STREAM_EVENTS_MAX);
         let mut sequencer = Sequencer {
             state,
@@ -177,6 +225,9 @@ impl<J: Journal> Sequencer<J> {
             log_size: entries.len() as u64,
             outcomes,
             outcome_order,
+            deposits,
+            status_queries,
+            status_cache: None,
             runs,
             view,
             events: events.clone(),
@@ -198,7 +249,7 @@ impl<J: Journal> Sequencer<J> {
         let (queue, rx) = mpsc::channel(QUEUE_INPUTS_MAX);
         Ok((
             sequencer,
-            SequencerHandle { queue },
+            SequencerHandle { queue, status },
             Published {
                 view: view_rx,
                 events,
@@ -209,6 +260,49 @@ impl<J: Journal> Sequencer<J> {
 
     pub fn state(&self) -> &State {
         &self.state
+    }
+
+    /// The state hash at the current log size; only called between batches, when the state is
+    /// exactly the durable log's.
+    fn status(&mut self) -> Status {
+        match &self.status_cache {
+            Some(status) if status.log_size == self.log_size => status.clone(),
+            _ => {
+                let status = Status {
+                    log_size: self.log_size,
+                    state_hash: hex::encode(self.state.hash()),
+                };
+                self.status_cache = Some(status.clone());
+                status
+            }
+        }
+    }
+
+    /// The outcome of an earlier request this one repeats, if that request is in the log.
+    fn earlier_outcome(&self, repeat: &Repeat) -> Option<Reply> {
+        match repeat {
+            Repeat::Envelope(envelope) => {
+                let (earlier, accepted) =
+                    self.outcomes.get(&(envelope.signer, envelope.sequence))?;
+                Some(if earlier == envelope {
+                    Ok(accepted.clone())
+                } else {
+                    Err(Rejection::SequenceReused)
+                })
+            }
+            Repeat::Deposit {
+                buyer,
+                amount,
+                reference,
+            } => {
+                let (earlier_buyer, earlier_amount, accepted) = self.deposits.get(reference)?;
+                Some(if (earlier_buyer, earlier_amount) == (buyer, amount) {
+                    Ok(accepted.clone())
+                } else {
+                    Err(Rejection::DepositReferenceReused)
+                })
+            }
+        }
     }
 
     /// Runs until every handle is dropped; then finishes the batch in hand and returns.
@@ -222,6 +316,10 @@ impl<J: Journal> Sequencer<J> {
                     Some(submission) => batch.push(submission),
                     None => break,
                 },
+                Some(query) = self.status_queries.recv() => {
+                    let _ = query.send(self.status());
+                    continue;
+                }
                 _ = tokio::time::sleep(wait) => {}
             }
             while batch.len() < BATCH_INPUTS_MAX {
@@ -368,7 +466,30 @@ impl<J: Journal> Sequencer<J> {
             .collect();
         let mut verdicts = verify_signatures(&signed).into_iter();
         let mut signed = signed.into_iter();
+        // Requests repeating one accepted earlier in this batch wait for its commit.
+        let mut waiting: Vec<(Repeat, Submission)> = Vec::new();
+        let mut batch_deposits: HashSet<Digest> = HashSet::new();
         for (submission, timestamp) in batch.into_iter().zip(stamps) {
+            if let Request::Exchange(Command::FundBuyer {
+                buyer,
+                amount,
+                deposit_reference,
+            }) = &submission.request
+            {
+                let repeat = Repeat::Deposit {
+                    buyer: *buyer,
+                    amount: *amount,
+                    reference: *deposit_reference,
+                };
+                if let Some(reply) = self.earlier_outcome(&repeat) {
+                    let _ = submission.reply.send(reply);
+                    continue;
+                }
+                if batch_deposits.contains(deposit_reference) {
+                    waiting.push((repeat, submission));
+                    continue;
+                }
+            }
             let (input, verdict) = match &submission.request {
                 Request::Signed(_) => {
                     let input = signed.next().expect("one input per signed request");
@@ -395,6 +516,12 @@ impl<J: Journal> Sequencer<J> {
             let outcome = verdict.and_then(|()| apply_verified(&mut self.state, &input));
             match outcome {
                 Ok(events) => {
+                    batch_deposits.extend(events.iter().filter_map(|event| match event {
+                        Event::BuyerFunded {
+                            deposit_reference, ..
+                        } => Some(*deposit_reference),
+                        _ => None,
+                    }));
                     let entry = LogEntry::new(input.clone(), &events).encode();
                     pending.push(Pending {
                         entry,
@@ -406,11 +533,18 @@ impl<J: Journal> Sequencer<J> {
                 }
                 Err(refusal @ Refusal::SequenceReplayed { .. }) => {
                     let key = (input.envelope.signer, input.envelope.sequence);
-                    let reply = match self.outcomes.get(&key) {
-                        Some((envelope, accepted)) if *envelope == input.envelope => {
-                            Ok(accepted.clone())
+                    let repeat = Repeat::Envelope(input.envelope);
+                    let reply = match self.earlier_outcome(&repeat) {
+                        Some(reply) => reply,
+                        // The same signer and sequence number earlier in this batch (a client
+                        // retrying before its first attempt was answered).
+                        None if pending
+                            .iter()
+                            .any(|p| (p.envelope.signer, p.envelope.sequence) == key) =>
+                        {
+                            waiting.push((repeat, submission));
+                            continue;
                         }
-                        Some(_) => Err(Rejection::SequenceReused),
                         None => Err(Rejection::Refused(refusal)),
                     };
                     let _ = submission.reply.send(reply);
@@ -420,7 +554,19 @@ impl<J: Journal> Sequencer<J> {
                 }
             }
         }
-        self.commit(pending).await
+        let committed = self.commit(pending).await;
+        for (repeat, submission) in waiting {
+            let reply = match &committed {
+                Ok(()) => self.earlier_outcome(&repeat).unwrap_or_else(|| {
+                    Err(Rejection::Unavailable(
+                        "the repeated request's outcome was not recorded".to_string(),
+                    ))
+                }),
+                Err(error) => Err(Rejection::Unavailable(error.to_string())),
+            };
+            let _ = submission.reply.send(reply);
+        }
+        committed
     }
 
     /// Appends the batch durably, then answers, records outcomes and publishes.
@@ -461,6 +607,7 @@ impl<J: Journal> Sequencer<J> {
                 timestamp: timestamp.0,
                 events,
             });
+            remember_deposits(&mut self.deposits, &accepted);
             self.outcomes.insert(key, (envelope, accepted.clone()));
             self.outcome_order.push_back(key);
             if let Some(submission) = submission {
@@ -498,5 +645,25 @@ impl<J: Journal> Sequencer<J> {
     fn publish(&self) {
         let view = PublicView::build(&self.state, self.log_size, &self.runs);
         self.view.send_replace(Arc::new(view));
+    }
+}
+
+/// Records the deposits an accepted input made, by reference; the first use of a reference wins
+/// (a log written before references were checked may repeat one).
+fn remember_deposits(
+    deposits: &mut HashMap<Digest, (BuyerId, Micros, Arc<Accepted>)>,
+    accepted: &Arc<Accepted>,
+) {
+    for event in &accepted.events {
+        if let Event::BuyerFunded {
+            buyer,
+            amount,
+            deposit_reference,
+        } = event
+        {
+            deposits
+                .entry(*deposit_reference)
+                .or_insert_with(|| (*buyer, *amount, accepted.clone()));
+        }
     }
 }

@@ -83,8 +83,15 @@ impl Api {
             .unwrap()
     }
 
+    /// A deposit whose bank reference is the buyer's own, so each buyer's first is new.
     async fn deposit(&self, buyer: u64, amount: u64) -> u16 {
-        let body = json!({ "buyer": buyer, "amount_micros": amount, "deposit_reference": hex::encode([1u8; 32]) });
+        self.deposit_with(buyer, amount, [buyer as u8 + 1; 32])
+            .await
+            .0
+    }
+
+    async fn deposit_with(&self, buyer: u64, amount: u64, reference: [u8; 32]) -> (u16, Value) {
+        let body = json!({ "buyer": buyer, "amount_micros": amount, "deposit_reference": hex::encode(reference) });
         let response = self
             .http
             .post(format!("{}/v1/admin/deposits", self.base))
@@ -93,7 +100,7 @@ impl Api {
             .send()
             .await
             .unwrap();
-        response.status().as_u16()
+        (response.status().as_u16(), response.json().await.unwrap())
     }
 }
 
@@ -240,6 +247,11 @@ async fn full_month(location: StoreLocation) {
     // Genesis, 12 members, 2 buyers, 2 deposits, a basket, 12 offers, a bid, the day's close,
     // January's run and its settlement; refused and idempotent requests add nothing.
     assert_eq!(size, 34, "{info}");
+    // Health reports the sequencer's log size and the state hash at it (checked against a
+    // replay of the log in `cli/tests/kill_serve`).
+    let health = api.get("/v1/health").await;
+    assert_eq!(health["log_size"], size, "{health}");
+    assert_eq!(health["state_hash"].as_str().unwrap().len(), 64, "{health}");
     let proof = api
         .get(&format!("/v1/proofs/inclusion?index=3&size={size}"))
         .await;
@@ -317,6 +329,11 @@ async fn refusals_come_back_as_problem_documents_with_their_codes() {
         members_per_slot: 1,
         slots: 3,
     };
+    // The same deposit again is the same deposit (idempotent by its reference); the reference
+    // used for another buyer or amount is a conflict.
+    let (status, first) = api.deposit_with(1, 5, [9; 32]).await;
+    assert_eq!(status, 200, "{first}");
+    assert_eq!(api.deposit_with(1, 5, [9; 32]).await, (200, first));
 
     let check =
         |expected_status: u16, expected_code: &'static str, (status, body): (u16, Value)| {
@@ -382,6 +399,11 @@ async fn refusals_come_back_as_problem_documents_with_their_codes() {
     let mut forged = poor.sign(Command::RegisterBuyer);
     forged.signature = Some(Signature([1; 64]));
     check(401, "bad_signature", api.post(&forged).await);
+    check(
+        409,
+        "deposit_reference_reused",
+        api.deposit_with(0, 5, [9; 32]).await,
+    );
     poor.sequence -= 1;
     check(
         403,

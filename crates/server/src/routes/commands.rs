@@ -56,7 +56,8 @@ pub struct Deposit {
     pub deposit_reference: String,
 }
 
-/// Records a buyer's deposit (operator only: `Authorization: Bearer <admin token>`).
+/// Records a buyer's deposit (operator only: `Authorization: Bearer <admin token>`). The
+/// reference makes it idempotent: repeating a recorded deposit returns the original outcome.
 #[utoipa::path(
     post,
     path = "/v1/admin/deposits",
@@ -65,6 +66,7 @@ pub struct Deposit {
         (status = 200, description = "Recorded", body = Accepted),
         (status = 401, description = "Missing or wrong admin token", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "Unknown buyer", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Reference already recorded for another buyer or amount", body = Problem, content_type = "application/problem+json"),
     )
 )]
 pub async fn deposit(
@@ -107,6 +109,11 @@ async fn forward(app: &AppState, request: Request) -> Result<Json<Arc<Accepted>>
             StatusCode::CONFLICT,
             "sequence_reused",
             "this sequence number was already used by a different command",
+        )),
+        Ok(Err(Rejection::DepositReferenceReused)) => Err(Problem::new(
+            StatusCode::CONFLICT,
+            "deposit_reference_reused",
+            "this deposit reference was already recorded for another buyer or amount",
         )),
         Ok(Err(Rejection::Unavailable(detail))) => Err(Problem::new(
             StatusCode::SERVICE_UNAVAILABLE,

@@ -1,8 +1,11 @@
 //! Public, read-only: rules, prices, open baskets, run summaries (aggregates only).
 
+use crate::problem::Problem;
+use crate::sequencer::SubmitError;
 use crate::view::{BasketView, MarketView, PublicView, RunView};
 use crate::AppState;
 use axum::extract::State;
+use axum::http::StatusCode;
 use axum::Json;
 use serde::Serialize;
 use std::sync::Arc;
@@ -52,13 +55,39 @@ pub async fn summary(State(app): State<AppState>) -> Json<Arc<PublicView>> {
 #[derive(Serialize, ToSchema)]
 pub struct Health {
     pub ok: bool,
+    /// Log entries applied to the state.
     pub log_size: u64,
+    /// SHA-256 of the engine's state after the first `log_size` entries, hex: equal to the hash
+    /// of anyone's replay of that prefix of the log (L3).
+    pub state_hash: String,
 }
 
-#[utoipa::path(get, path = "/v1/health", responses((status = 200, body = Health)))]
-pub async fn health(State(app): State<AppState>) -> Json<Health> {
-    Json(Health {
-        ok: true,
-        log_size: app.view.borrow().log_size,
-    })
+/// Liveness of the sequencer, with the log size and the state hash it has reached. Answered by
+/// the sequencer between two batches; 503 when it has stopped or is swamped with queries.
+#[utoipa::path(get, path = "/v1/health", responses(
+    (status = 200, body = Health),
+    (status = 503, description = "The sequencer has stopped or is busy", body = Problem, content_type = "application/problem+json"),
+))]
+pub async fn health(State(app): State<AppState>) -> Result<Json<Health>, Problem> {
+    match app.sequencer.status().await {
+        Ok(status) => Ok(Json(Health {
+            ok: true,
+            log_size: status.log_size,
+            state_hash: status.state_hash,
+        })),
+        Err(SubmitError::QueueFull) => {
+            let mut problem = Problem::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "queue_full",
+                "too many status queries are waiting",
+            );
+            problem.retry_after_seconds = Some(1);
+            Err(problem)
+        }
+        Err(SubmitError::Stopped) => Err(Problem::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "shutting_down",
+            "the sequencer has stopped",
+        )),
+    }
 }
