@@ -62,11 +62,25 @@ struct Pending {
     timestamp: Timestamp,
 }
 
-/// A request for the sequencer: a client's signed envelope, or a command the exchange itself
-/// signs (deposits recorded by an operator).
+/// A request for the sequencer: a client's signed envelope, a command the exchange itself
+/// signs (deposits recorded by an operator), or a question about the state.
 pub enum Request {
     Signed(Envelope),
     Exchange(Command),
+    /// Answered after the batch it arrived in, with the state as that batch left it.
+    Probe(oneshot::Sender<StateSnapshot>),
+}
+
+/// The engine's state hash with the log size it belongs to: equal before and after a refused
+/// input (the log holds accepted inputs only, and a refusal changes nothing).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct StateSnapshot {
+    /// Log entries so far.
+    pub log_size: u64,
+    /// SHA-256 of the engine's state (`State::hash`), hex; equal on every replay of the log.
+    pub state_hash: String,
+    /// The open trading day, `YYYY-MM-DD` (UTC).
+    pub open_day: String,
 }
 
 pub struct Submission {
@@ -94,6 +108,22 @@ impl SequencerHandle {
         let (reply, answer) = oneshot::channel();
         self.queue
             .try_send(Submission { request, reply })
+            .map_err(|error| match error {
+                mpsc::error::TrySendError::Full(_) => SubmitError::QueueFull,
+                mpsc::error::TrySendError::Closed(_) => SubmitError::Stopped,
+            })?;
+        answer.await.map_err(|_| SubmitError::Stopped)
+    }
+
+    /// The state hash and log size between two batches.
+    pub async fn snapshot(&self) -> Result<StateSnapshot, SubmitError> {
+        let (probe, answer) = oneshot::channel();
+        let (reply, _) = oneshot::channel();
+        self.queue
+            .try_send(Submission {
+                request: Request::Probe(probe),
+                reply,
+            })
             .map_err(|error| match error {
                 mpsc::error::TrySendError::Full(_) => SubmitError::QueueFull,
                 mpsc::error::TrySendError::Closed(_) => SubmitError::Stopped,
@@ -240,12 +270,17 @@ impl<J: Journal> Sequencer<J> {
         self.journal
     }
 
-    /// Strictly increasing stamps from the clock as read at the start of the batch
-    /// (`batch_now`), so one batch never straddles a midnight the catch-up did not see.
+    /// The next stamp: the clock as read at the start of the batch (`batch_now`), or one
+    /// microsecond past the last stamp when a burst has run ahead of it.
+    fn next_stamp(&self) -> Timestamp {
+        self.batch_now
+            .max(Timestamp(self.last_stamp.0.saturating_add(1)))
+    }
+
+    /// Strictly increasing stamps ([`Self::next_stamp`]). Every client input is stamped right
+    /// after a catch-up, so a burst whose stamps run past midnight closes the day first.
     fn stamp(&mut self) -> Timestamp {
-        let now = self
-            .batch_now
-            .max(Timestamp(self.last_stamp.0.saturating_add(1)));
+        let now = self.next_stamp();
         self.last_stamp = now;
         now
     }
@@ -307,6 +342,11 @@ impl<J: Journal> Sequencer<J> {
 
     /// Trading-day closes and the monthly run that are due by `now` (M2–M4, M10, D4).
     fn catch_up(&mut self, pending: &mut Vec<Pending>) -> anyhow::Result<()> {
+        // Rule X3: a terminated exchange closes no more days and runs no more months; the
+        // engine would refuse them, and a refused exchange command stops the sequencer.
+        if self.state.terminated.is_some() {
+            return Ok(());
+        }
         loop {
             if let Some(month) = self.state.run_pending {
                 let now = self.stamp();
@@ -315,7 +355,7 @@ impl<J: Journal> Sequencer<J> {
                 continue;
             }
             let day = self.state.open_day;
-            if self.batch_now.max(self.last_stamp).trading_day() <= day {
+            if self.next_stamp().trading_day() <= day {
                 return Ok(());
             }
             let stamp = self.stamp();
@@ -324,28 +364,33 @@ impl<J: Journal> Sequencer<J> {
     }
 
     async fn process(&mut self, batch: Vec<Submission>) -> anyhow::Result<()> {
+        let (probes, batch): (Vec<Submission>, Vec<Submission>) = batch
+            .into_iter()
+            .partition(|submission| matches!(submission.request, Request::Probe(_)));
         let mut pending = Vec::with_capacity(batch.len() + 2);
         self.batch_now = self.clock.now();
-        self.catch_up(&mut pending)?;
-        // Stamp every request in arrival order; verify the clients' signatures in one batch.
-        let stamps: Vec<Timestamp> = batch.iter().map(|_| self.stamp()).collect();
+        // Verify the clients' signatures in one batch; they do not cover the stamp, which each
+        // input gets in arrival order below.
         let signed: Vec<Input> = batch
             .iter()
-            .zip(&stamps)
-            .filter_map(|(submission, &timestamp)| match &submission.request {
+            .filter_map(|submission| match &submission.request {
                 Request::Signed(envelope) => Some(Input {
                     envelope: envelope.clone(),
-                    timestamp,
+                    timestamp: Timestamp(0),
                 }),
-                Request::Exchange(_) => None,
+                Request::Exchange(_) | Request::Probe(_) => None,
             })
             .collect();
         let mut verdicts = verify_signatures(&signed).into_iter();
         let mut signed = signed.into_iter();
-        for (submission, timestamp) in batch.into_iter().zip(stamps) {
+        self.catch_up(&mut pending)?;
+        for submission in batch {
+            self.catch_up(&mut pending)?;
+            let timestamp = self.stamp();
             let (input, verdict) = match &submission.request {
                 Request::Signed(_) => {
-                    let input = signed.next().expect("one input per signed request");
+                    let mut input = signed.next().expect("one input per signed request");
+                    input.timestamp = timestamp;
                     (
                         input,
                         verdicts.next().expect("one verdict per signed input"),
@@ -365,6 +410,8 @@ impl<J: Journal> Sequencer<J> {
                         Ok(()),
                     )
                 }
+                // Set aside at the top of this function: none is left in `batch`.
+                Request::Probe(_) => unreachable!("probes are answered after the batch"),
             };
             let outcome = verdict.and_then(|()| apply_verified(&mut self.state, &input));
             match outcome {
@@ -394,7 +441,21 @@ impl<J: Journal> Sequencer<J> {
                 }
             }
         }
-        self.commit(pending).await
+        self.commit(pending).await?;
+        for probe in probes {
+            if let Request::Probe(answer) = probe.request {
+                let _ = answer.send(self.snapshot());
+            }
+        }
+        Ok(())
+    }
+
+    fn snapshot(&self) -> StateSnapshot {
+        StateSnapshot {
+            log_size: self.log_size,
+            state_hash: hex::encode(self.state.hash()),
+            open_day: self.state.open_day.to_string(),
+        }
     }
 
     /// Appends the batch durably, then answers, records outcomes and publishes.

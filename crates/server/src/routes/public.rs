@@ -1,5 +1,7 @@
 //! Public, read-only: rules, prices, open baskets, run summaries (aggregates only).
 
+use crate::problem::{Problem, ServerProblem};
+use crate::sequencer::{StateSnapshot, SubmitError};
 use crate::view::{BasketView, MarketView, PublicView, RunView};
 use crate::AppState;
 use axum::extract::State;
@@ -61,4 +63,31 @@ pub async fn health(State(app): State<AppState>) -> Json<Health> {
         ok: true,
         log_size: app.view.borrow().log_size,
     })
+}
+
+/// The engine's state hash and the log's size, read by the sequencer between two batches so the
+/// two belong together. A refused input leaves both as they were; anyone who replays the log
+/// gets the same hash (L3).
+#[utoipa::path(
+    get,
+    path = "/v1/state",
+    responses(
+        (status = 200, body = StateSnapshot),
+        (status = 503, description = "Queue full, or shutting down", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn state(State(app): State<AppState>) -> Result<Json<StateSnapshot>, Problem> {
+    match app.sequencer.snapshot().await {
+        Ok(snapshot) => Ok(Json(snapshot)),
+        Err(SubmitError::QueueFull) => {
+            let mut problem =
+                Problem::server(ServerProblem::QueueFull, "the sequencer queue is full");
+            problem.retry_after_seconds = Some(1);
+            Err(problem)
+        }
+        Err(SubmitError::Stopped) => Err(Problem::server(
+            ServerProblem::ShuttingDown,
+            "the server is stopping",
+        )),
+    }
 }
