@@ -22,7 +22,8 @@ use tokio::sync::{broadcast, mpsc, oneshot, watch};
 
 /// Most submissions taken into one batch (one durable append).
 pub const BATCH_INPUTS_MAX: usize = 1_024;
-/// Queue length before requests are answered 503 with Retry-After.
+/// Queue length before requests are answered 503 with Retry-After (the default of
+/// `ServeOptions::queue_inputs_max`).
 pub const QUEUE_INPUTS_MAX: usize = 8_192;
 /// Accepted outcomes kept to answer a resubmitted envelope idempotently.
 pub const IDEMPOTENT_OUTCOMES_MAX: usize = 1_000_000;
@@ -169,6 +170,7 @@ impl<J: Journal> Sequencer<J> {
         clock: Clock,
         exchange: SigningKey,
         genesis: Genesis<'_>,
+        queue_inputs_max: usize,
     ) -> anyhow::Result<(
         Sequencer<J>,
         SequencerHandle,
@@ -225,7 +227,7 @@ impl<J: Journal> Sequencer<J> {
             sequencer.commit(pending).await?;
         }
         sequencer.publish();
-        let (queue, rx) = mpsc::channel(QUEUE_INPUTS_MAX);
+        let (queue, rx) = mpsc::channel(queue_inputs_max.max(1));
         Ok((
             sequencer,
             SequencerHandle { queue },

@@ -45,6 +45,17 @@ pub async fn start_server(
     clock: Clock,
     rate_per_key: u32,
 ) -> RunningServer {
+    let queue = assay_server::sequencer::QUEUE_INPUTS_MAX;
+    start_server_with_queue(location, clock, rate_per_key, queue).await
+}
+
+/// As [`start_server`], with a sequencer queue of `queue_inputs_max` requests.
+pub async fn start_server_with_queue(
+    location: StoreLocation,
+    clock: Clock,
+    rate_per_key: u32,
+    queue_inputs_max: usize,
+) -> RunningServer {
     start(ServeOptions {
         listen: "127.0.0.1:0".parse().unwrap(),
         location,
@@ -55,6 +66,7 @@ pub async fn start_server(
         clock,
         admin_token: Some(ADMIN.to_string()),
         rate_per_key,
+        queue_inputs_max,
     })
     .await
     .unwrap()

@@ -5,15 +5,20 @@
 //! seen logged as an event where a rule records the outcome; or marked unreachable with the
 //! reason (issue 7's acceptance: "every refusal code reachable through the API").
 //!
-//! Counts (the test prints them): 147 codes; 105 reached over HTTP (102 with the state proof,
-//! 3 where none applies), 4 logged as events, 38 unreachable through the API with reasons
-//! (16 of them engine refusals that only the sequencer's own commands, or a full idempotency
-//! window, could meet; the rest faults and verifier-side codes of the log and store crates).
+//! Counts (the test prints them): 148 codes. 82 reached over HTTP with the state unchanged;
+//! 4 reached over HTTP where a before/after comparison cannot apply (timeout, queue_full,
+//! log_unavailable, shutting_down: other requests run meanwhile, or the sequencer stopped);
+//! 4 logged as events (BasketRefused ×3, BasketUnfillable); 58 unreachable through the API,
+//! by kind: 25 guarded by the server (the sequencer sends that command itself, or another
+//! check answers first), 1 past a limit no test meets (a million inputs), 10 checked
+//! invariants, 11 store faults, 11 raised only off the API's paths (proof and tile verifiers,
+//! the log writer).
 //!
 //! One server per backend serves the rows in four phases by its manual clock: January 1st
 //! (most rows), the 2nd and 3rd (closed baskets, grants, the breaker), the 17th (ended votes);
 //! then the store is broken under it (log_unavailable, shutting_down). A second server on the
-//! same backend swallows the pill (X1.4) for `terminated`.
+//! same backend, with a queue of four, fills its queue behind a lock on the store
+//! (queue_full), then swallows the pill (X1.4) for `terminated`.
 
 #[path = "../common/mod.rs"]
 mod common;
@@ -28,7 +33,7 @@ use assay_core::TradingDay;
 use assay_engine::Envelope;
 use assay_server::clock::Clock;
 use assay_store::StoreLocation;
-use common::{morning, start_server, Api, FIRST_DAY};
+use common::{morning, start_server, start_server_with_queue, Api, FIRST_DAY};
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
@@ -243,8 +248,11 @@ async fn every_row(backend: &str, main: StoreLocation, terminal: StoreLocation) 
     // The sequencer stopped on the broken store; the stop reports it.
     let _ = running.stop().await;
 
-    let running = start_server(terminal, Clock::manual(morning(FIRST_DAY)), RATE_PER_KEY).await;
+    let clock = Clock::manual(morning(FIRST_DAY));
+    let queue = server::SMALL_QUEUE;
+    let running = start_server_with_queue(terminal.clone(), clock, RATE_PER_KEY, queue).await;
     ctx.api = Api::new(&running);
+    server::queue_full(&mut ctx, &terminal).await;
     enforcement::pill(&mut ctx).await;
     running.stop().await.unwrap();
 

@@ -184,3 +184,112 @@ pub async fn break_the_log(ctx: &mut Ctx, location: &StoreLocation) {
     problem(second, 503, "shutting_down").await;
     ctx.reached_unproven("shutting_down", 503);
 }
+
+/// Queue length of the server `queue_full` runs on.
+pub const SMALL_QUEUE: usize = 4;
+
+/// A lock that keeps the log's writer waiting, taken from outside the server.
+enum WriterLock {
+    Sqlite(sqlx::SqliteConnection),
+    Postgres(sqlx::PgConnection),
+}
+
+impl WriterLock {
+    async fn take(location: &StoreLocation) -> WriterLock {
+        use sqlx::Connection;
+        match location {
+            StoreLocation::Sqlite { dir } => {
+                let url = format!("sqlite://{}", dir.join("assay.db").display());
+                let mut connection = sqlx::SqliteConnection::connect(&url).await.unwrap();
+                sqlx::query("BEGIN EXCLUSIVE")
+                    .execute(&mut connection)
+                    .await
+                    .unwrap();
+                WriterLock::Sqlite(connection)
+            }
+            StoreLocation::Postgres {
+                url,
+                schema: Some(schema),
+            } => {
+                let mut connection = sqlx::PgConnection::connect(url).await.unwrap();
+                sqlx::query("BEGIN").execute(&mut connection).await.unwrap();
+                let lock = format!("LOCK TABLE {schema}.log_entries IN ACCESS EXCLUSIVE MODE");
+                sqlx::query(sqlx::AssertSqlSafe(lock))
+                    .execute(&mut connection)
+                    .await
+                    .unwrap();
+                WriterLock::Postgres(connection)
+            }
+            other => panic!("no way to lock {other:?}"),
+        }
+    }
+
+    async fn release(self) {
+        match self {
+            WriterLock::Sqlite(mut connection) => {
+                sqlx::query("ROLLBACK")
+                    .execute(&mut connection)
+                    .await
+                    .unwrap();
+            }
+            WriterLock::Postgres(mut connection) => {
+                sqlx::query("ROLLBACK")
+                    .execute(&mut connection)
+                    .await
+                    .unwrap();
+            }
+        }
+    }
+}
+
+/// On a server whose queue holds `SMALL_QUEUE` requests: while a lock keeps the writer from
+/// making one accepted input durable, more requests than the queue holds arrive; the overflow
+/// is answered 503 queue_full with Retry-After at once, never dropped silently, and when the
+/// lock goes the log has grown by the one accepted input only.
+pub async fn queue_full(ctx: &mut Ctx, location: &StoreLocation) {
+    let before = ctx.snapshot().await;
+    let lock = WriterLock::take(location).await;
+    let mut holder = Party::new("server-queue-holder", 0);
+    let accepted = ctx.api.command(&holder.sign(Command::RegisterBuyer));
+    let held = tokio::spawn(async move { accepted.send().await.unwrap().status().as_u16() });
+    // Let the sequencer take the input and block on the lock.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let mut tasks = tokio::task::JoinSet::new();
+    for index in 0..2 * SMALL_QUEUE as u64 {
+        let mut envelope = Party::new("server-queue-filler", index).peek(Command::RegisterBuyer);
+        envelope.signature = None;
+        let request = ctx.api.command(&envelope);
+        tasks.spawn(async move {
+            let response = request.send().await.unwrap();
+            let status = response.status().as_u16();
+            let retry_after = response.headers().get("retry-after").is_some();
+            let body: serde_json::Value = response.json().await.unwrap();
+            (status, retry_after, body)
+        });
+    }
+    // The overflow is answered while the writer still waits.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(!held.is_finished(), "the lock did not hold the writer");
+    lock.release().await;
+    assert_eq!(held.await.unwrap(), 200);
+    let mut full = 0;
+    for (status, retry_after, body) in tasks.join_all().await {
+        match (status, body["code"].as_str()) {
+            (503, Some("queue_full")) => {
+                assert!(retry_after, "503 without Retry-After");
+                assert_eq!(body["type"], "https://assay.coop/problems/queue_full");
+                full += 1;
+            }
+            (401, Some("unsigned")) => {}
+            other => panic!("a queued request was answered {other:?}"),
+        }
+    }
+    assert!(full > 0, "the queue never filled");
+    let after = ctx.snapshot().await;
+    assert_eq!(
+        after["log_size"].as_u64(),
+        before["log_size"].as_u64().map(|size| size + 1),
+        "only the accepted input was logged"
+    );
+    ctx.reached_unproven("queue_full", 503);
+}
