@@ -125,6 +125,7 @@ async fn demo(data: &Path, members_count: u64) -> anyhow::Result<()> {
         clock: Clock::simulated(Timestamp(DEMO_START.start().0 + 1_000_000), DEMO_SPEED),
         admin_token: Some(admin_token.clone()),
         rate_per_key: 10_000,
+        queue_inputs_max: assay_server::sequencer::QUEUE_INPUTS_MAX,
     };
     let server = start(options).await?;
     let client = Client {

@@ -42,7 +42,8 @@ pub struct ServeArgs {
     rate_per_key: u32,
 }
 
-/// The admin token for recording deposits lives in DATA/admin.token (0600), created on first use.
+/// The admin token for the operator routes (deposits, bans) lives in DATA/admin.token (0600),
+/// created on first use.
 fn admin_token(data: &std::path::Path) -> anyhow::Result<String> {
     let path = data.join("admin.token");
     if path.exists() {
@@ -98,6 +99,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
             clock,
             admin_token: Some(admin_token(&args.data)?),
             rate_per_key: args.rate_per_key,
+            queue_inputs_max: assay_server::sequencer::QUEUE_INPUTS_MAX,
         })
         .await?;
         eprintln!(

@@ -51,6 +51,7 @@ pub fn router(app: AppState) -> Router {
     Router::new()
         .route("/v1/commands", post(commands::submit))
         .route("/v1/admin/deposits", post(commands::deposit))
+        .route("/v1/admin/bans", post(commands::ban))
         .route("/v1/rules", get(public::rules))
         .route("/v1/markets", get(public::markets))
         .route("/v1/baskets", get(public::baskets))
@@ -58,16 +59,37 @@ pub fn router(app: AppState) -> Router {
         .route("/v1/summary", get(public::summary))
         .route("/v1/events", get(stream::events))
         .route("/v1/health", get(public::health))
+        .route("/v1/state", get(public::state))
         .route("/v1/openapi.json", get(openapi::openapi_json))
         .route("/v1/log", get(log::info))
         .route("/checkpoint", get(log::checkpoint))
         .route("/tile/{*path}", get(log::tile))
         .route("/v1/proofs/inclusion", get(log::inclusion))
         .route("/v1/proofs/consistency", get(log::consistency))
+        .fallback(unknown_route)
+        .method_not_allowed_fallback(method_not_allowed)
         .layer(RequestBodyLimitLayer::new(REQUEST_BODY_BYTES_MAX))
         .layer(TimeoutLayer::with_status_code(
             axum::http::StatusCode::REQUEST_TIMEOUT,
             REQUEST_TIMEOUT,
         ))
+        // Outermost: the layers above answer 413 and 408 without a body.
+        .layer(axum::middleware::map_response(
+            problem::problem_for_bare_errors,
+        ))
         .with_state(app)
+}
+
+async fn unknown_route(uri: axum::http::Uri) -> problem::Problem {
+    problem::Problem::server(
+        problem::ServerProblem::UnknownRoute,
+        format!("no route for {}", uri.path()),
+    )
+}
+
+async fn method_not_allowed(method: axum::http::Method) -> problem::Problem {
+    problem::Problem::server(
+        problem::ServerProblem::MethodNotAllowed,
+        format!("this route does not take {method}"),
+    )
 }

@@ -1,4 +1,5 @@
-//! Errors as RFC 9457 `application/problem+json`, carrying the engine's stable code.
+//! Errors as RFC 9457 `application/problem+json`, carrying a stable code: the engine's refusal
+//! code, a log or store code from the transparency routes, or one of [`ServerProblem`]'s.
 
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -19,6 +20,89 @@ pub struct Problem {
     pub retry_after_seconds: Option<u64>,
 }
 
+/// What the server itself refuses or fails at, before or after the engine: every code the
+/// server makes up (as opposed to passing through) is a variant here, so the refusal table test
+/// (`tests/refusals`) sees them all.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ServerProblem {
+    /// The body is not the JSON the route takes.
+    MalformedBody,
+    /// The query string is not what the route takes.
+    MalformedQuery,
+    /// The body exceeds `REQUEST_BODY_BYTES_MAX`.
+    BodyTooLarge,
+    /// An operator route without the right `Authorization: Bearer` token.
+    AdminToken,
+    /// The signer's token bucket is empty (issue 7: per-key rate limits).
+    RateLimited,
+    /// The signer's sequence number was used before by a different envelope.
+    SequenceReused,
+    /// A deposit's bank reference was recorded before for another buyer or amount.
+    DepositReferenceReused,
+    /// The sequencer's bounded queue is full (answered with Retry-After).
+    QueueFull,
+    /// The sequencer has stopped: the server is shutting down, or stopped writing.
+    ShuttingDown,
+    /// The log could not be written; nothing of the batch may be assumed applied.
+    LogUnavailable,
+    /// The request took longer than `REQUEST_TIMEOUT`.
+    Timeout,
+    /// No route has this path.
+    UnknownRoute,
+    /// The path exists, but not with this method.
+    MethodNotAllowed,
+    /// A server on a memory journal has no durable log to serve.
+    NoLog,
+    /// The log has no signed checkpoint yet.
+    NoCheckpoint,
+    /// The tile path is valid but that tile does not exist at the current tree size.
+    TileNotServed,
+}
+
+impl ServerProblem {
+    pub fn code(self) -> &'static str {
+        match self {
+            ServerProblem::MalformedBody => "malformed_body",
+            ServerProblem::MalformedQuery => "malformed_query",
+            ServerProblem::BodyTooLarge => "body_too_large",
+            ServerProblem::AdminToken => "admin_token",
+            ServerProblem::RateLimited => "rate_limited",
+            ServerProblem::SequenceReused => "sequence_reused",
+            ServerProblem::DepositReferenceReused => "deposit_reference_reused",
+            ServerProblem::QueueFull => "queue_full",
+            ServerProblem::ShuttingDown => "shutting_down",
+            ServerProblem::LogUnavailable => "log_unavailable",
+            ServerProblem::Timeout => "timeout",
+            ServerProblem::UnknownRoute => "unknown_route",
+            ServerProblem::MethodNotAllowed => "method_not_allowed",
+            ServerProblem::NoLog => "no_log",
+            ServerProblem::NoCheckpoint => "no_checkpoint",
+            ServerProblem::TileNotServed => "tile_not_served",
+        }
+    }
+
+    pub fn status(self) -> StatusCode {
+        match self {
+            ServerProblem::MalformedBody | ServerProblem::MalformedQuery => StatusCode::BAD_REQUEST,
+            ServerProblem::BodyTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            ServerProblem::AdminToken => StatusCode::UNAUTHORIZED,
+            ServerProblem::RateLimited => StatusCode::TOO_MANY_REQUESTS,
+            ServerProblem::SequenceReused | ServerProblem::DepositReferenceReused => {
+                StatusCode::CONFLICT
+            }
+            ServerProblem::QueueFull
+            | ServerProblem::ShuttingDown
+            | ServerProblem::LogUnavailable => StatusCode::SERVICE_UNAVAILABLE,
+            ServerProblem::Timeout => StatusCode::REQUEST_TIMEOUT,
+            ServerProblem::UnknownRoute
+            | ServerProblem::NoLog
+            | ServerProblem::NoCheckpoint
+            | ServerProblem::TileNotServed => StatusCode::NOT_FOUND,
+            ServerProblem::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+        }
+    }
+}
+
 impl Problem {
     pub fn new(status: StatusCode, code: &str, detail: impl Into<String>) -> Problem {
         Problem {
@@ -31,31 +115,42 @@ impl Problem {
         }
     }
 
+    /// A problem the server raises itself.
+    pub fn server(problem: ServerProblem, detail: impl Into<String>) -> Problem {
+        Problem::new(problem.status(), problem.code(), detail)
+    }
+
     /// The HTTP status a refusal code maps to.
     pub fn from_refusal(refusal: &assay_engine::Refusal) -> Problem {
         let code = refusal.code();
         let status = match code {
-            "unsigned" | "bad_signature" | "bad_attestation" | "bad_consent" => {
+            "unsigned" | "bad_signature" | "bad_attestation" | "bad_consent" | "bad_presence" => {
                 StatusCode::UNAUTHORIZED
             }
-            "not_exchange" | "not_member" | "not_buyer" | "banned" => StatusCode::FORBIDDEN,
-            "unknown_basket" | "unknown_buyer" | "unknown_member" | "unknown_grant" => {
-                StatusCode::NOT_FOUND
-            }
+            "not_exchange" | "not_member" | "not_buyer" | "unknown_party" | "banned"
+            | "not_voter" => StatusCode::FORBIDDEN,
+            "unknown_basket"
+            | "unknown_buyer"
+            | "unknown_member"
+            | "unknown_grant"
+            | "unknown_proposal"
+            | "unknown_payout_root" => StatusCode::NOT_FOUND,
             "sequence_replayed" | "sequence_gap" | "already_registered" | "receipt_repeated"
-            | "genesis_repeated" | "duplicate_offer" | "duplicate_bid" => StatusCode::CONFLICT,
+            | "genesis_repeated" | "duplicate_offer" | "duplicate_bid" | "device_in_use"
+            | "ballot_repeated" | "already_standing" | "appeal_repeated" => StatusCode::CONFLICT,
             "fee_unpaid" | "insufficient_balance" => StatusCode::PAYMENT_REQUIRED,
             _ => StatusCode::UNPROCESSABLE_ENTITY,
         };
         Problem::new(status, code, refusal.to_string())
     }
 
-    pub fn bad_request(code: &str, detail: impl Into<String>) -> Problem {
-        Problem::new(StatusCode::BAD_REQUEST, code, detail)
-    }
-
-    pub fn internal(detail: impl Into<String>) -> Problem {
-        Problem::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", detail)
+    /// Answers a JSON body the route could not take: too large (413), or malformed (400).
+    pub fn from_json_rejection(rejection: axum::extract::rejection::JsonRejection) -> Problem {
+        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            Problem::server(ServerProblem::BodyTooLarge, rejection.body_text())
+        } else {
+            Problem::server(ServerProblem::MalformedBody, rejection.body_text())
+        }
     }
 }
 
@@ -74,5 +169,30 @@ impl IntoResponse for Problem {
             headers.insert(header::RETRY_AFTER, HeaderValue::from(seconds));
         }
         response
+    }
+}
+
+/// Turns the bare error responses of layers outside the handlers (the body limit's 413, the
+/// timeout's 408) into problem documents, so every error the API gives has a code.
+pub async fn problem_for_bare_errors(response: Response) -> Response {
+    let is_problem = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|value| value.as_bytes().starts_with(b"application/problem+json"));
+    if is_problem {
+        return response;
+    }
+    match response.status() {
+        StatusCode::PAYLOAD_TOO_LARGE => Problem::server(
+            ServerProblem::BodyTooLarge,
+            format!("the body exceeds {} bytes", crate::REQUEST_BODY_BYTES_MAX),
+        )
+        .into_response(),
+        StatusCode::REQUEST_TIMEOUT => Problem::server(
+            ServerProblem::Timeout,
+            format!("the request took longer than {:?}", crate::REQUEST_TIMEOUT),
+        )
+        .into_response(),
+        _ => response,
     }
 }

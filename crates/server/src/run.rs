@@ -26,6 +26,9 @@ pub struct ServeOptions {
     pub clock: Clock,
     pub admin_token: Option<String>,
     pub rate_per_key: u32,
+    /// Requests the sequencer's queue holds before it answers 503 with Retry-After
+    /// (`sequencer::QUEUE_INPUTS_MAX` unless a test wants a full queue soon).
+    pub queue_inputs_max: usize,
 }
 
 pub struct RunningServer {
@@ -56,6 +59,7 @@ pub async fn start(options: ServeOptions) -> anyhow::Result<RunningServer> {
         options.clock.clone(),
         options.exchange_key.clone(),
         genesis,
+        options.queue_inputs_max,
     )
     .await
     .context("replaying the log")?;

@@ -23,13 +23,14 @@ use tokio::sync::{broadcast, mpsc, oneshot, watch};
 
 /// Most submissions taken into one batch (one durable append).
 pub const BATCH_INPUTS_MAX: usize = 1_024;
-/// Queue length before requests are answered 503 with Retry-After.
+/// Queue length before requests are answered 503 with Retry-After (the default of
+/// `ServeOptions::queue_inputs_max`).
 pub const QUEUE_INPUTS_MAX: usize = 8_192;
 /// Accepted outcomes kept to answer a resubmitted envelope idempotently.
 pub const IDEMPOTENT_OUTCOMES_MAX: usize = 1_000_000;
 /// Events kept for slow stream subscribers before they miss some.
 pub const STREAM_EVENTS_MAX: usize = 4_096;
-/// Status queries waiting for the sequencer before `/v1/health` answers 503.
+/// StateSnapshot queries waiting for the sequencer before `/v1/health` answers 503.
 pub const STATUS_QUERIES_MAX: usize = 64;
 
 /// What an accepted input did.
@@ -81,18 +82,20 @@ pub struct Submission {
 
 /// The engine's state as of a log size, for anyone to compare with their own replay (L3).
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-pub struct Status {
+pub struct StateSnapshot {
     /// Log entries applied to the state below.
     pub log_size: u64,
     /// `State::hash` after replaying the first `log_size` entries, hex.
     pub state_hash: String,
+    /// The open trading day, `YYYY-MM-DD` (UTC).
+    pub open_day: String,
 }
 
 /// What clients hold: a bounded queue into the sequencer, and one for status queries.
 #[derive(Clone)]
 pub struct SequencerHandle {
     queue: mpsc::Sender<Submission>,
-    status: mpsc::Sender<oneshot::Sender<Status>>,
+    status: mpsc::Sender<oneshot::Sender<StateSnapshot>>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -118,7 +121,7 @@ impl SequencerHandle {
 
     /// The state hash and log size, read by the sequencer between two batches (so the hash is
     /// of exactly the durable log's first `log_size` entries).
-    pub async fn status(&self) -> Result<Status, SubmitError> {
+    pub async fn status(&self) -> Result<StateSnapshot, SubmitError> {
         let (reply, answer) = oneshot::channel();
         self.status.try_send(reply).map_err(|error| match error {
             mpsc::error::TrySendError::Full(_) => SubmitError::QueueFull,
@@ -168,9 +171,9 @@ pub struct Sequencer<J: Journal> {
     /// twice. Never trimmed: a forgotten reference could be credited again. One per deposit in
     /// the log, like the state's own records.
     deposits: HashMap<Digest, (BuyerId, Micros, Arc<Accepted>)>,
-    status_queries: mpsc::Receiver<oneshot::Sender<Status>>,
+    status_queries: mpsc::Receiver<oneshot::Sender<StateSnapshot>>,
     /// `State::hash` is O(state): computed once per log size asked about.
-    status_cache: Option<Status>,
+    status_cache: Option<StateSnapshot>,
     runs: Vec<RunView>,
     view: watch::Sender<Arc<PublicView>>,
     events: broadcast::Sender<Arc<String>>,
@@ -184,6 +187,7 @@ impl<J: Journal> Sequencer<J> {
         clock: Clock,
         exchange: SigningKey,
         genesis: Genesis<'_>,
+        queue_inputs_max: usize,
     ) -> anyhow::Result<(
         Sequencer<J>,
         SequencerHandle,
@@ -246,7 +250,7 @@ impl<J: Journal> Sequencer<J> {
             sequencer.commit(pending).await?;
         }
         sequencer.publish();
-        let (queue, rx) = mpsc::channel(QUEUE_INPUTS_MAX);
+        let (queue, rx) = mpsc::channel(queue_inputs_max.max(1));
         Ok((
             sequencer,
             SequencerHandle { queue, status },
@@ -264,13 +268,14 @@ impl<J: Journal> Sequencer<J> {
 
     /// The state hash at the current log size; only called between batches, when the state is
     /// exactly the durable log's.
-    fn status(&mut self) -> Status {
+    fn status(&mut self) -> StateSnapshot {
         match &self.status_cache {
             Some(status) if status.log_size == self.log_size => status.clone(),
             _ => {
-                let status = Status {
+                let status = StateSnapshot {
                     log_size: self.log_size,
                     state_hash: hex::encode(self.state.hash()),
+                    open_day: self.state.open_day.to_string(),
                 };
                 self.status_cache = Some(status.clone());
                 status
@@ -338,12 +343,17 @@ impl<J: Journal> Sequencer<J> {
         self.journal
     }
 
-    /// Strictly increasing stamps from the clock as read at the start of the batch
-    /// (`batch_now`), so one batch never straddles a midnight the catch-up did not see.
+    /// The next stamp: the clock as read at the start of the batch (`batch_now`), or one
+    /// microsecond past the last stamp when a burst has run ahead of it.
+    fn next_stamp(&self) -> Timestamp {
+        self.batch_now
+            .max(Timestamp(self.last_stamp.0.saturating_add(1)))
+    }
+
+    /// Strictly increasing stamps ([`Self::next_stamp`]). Every client input is stamped right
+    /// after a catch-up, so a burst whose stamps run past midnight closes the day first.
     fn stamp(&mut self) -> Timestamp {
-        let now = self
-            .batch_now
-            .max(Timestamp(self.last_stamp.0.saturating_add(1)));
+        let now = self.next_stamp();
         self.last_stamp = now;
         now
     }
@@ -439,7 +449,7 @@ impl<J: Journal> Sequencer<J> {
                 continue;
             }
             let day = self.state.open_day;
-            if self.batch_now.max(self.last_stamp).trading_day() <= day {
+            if self.next_stamp().trading_day() <= day {
                 return Ok(());
             }
             let stamp = self.stamp();
@@ -450,16 +460,14 @@ impl<J: Journal> Sequencer<J> {
     async fn process(&mut self, batch: Vec<Submission>) -> anyhow::Result<()> {
         let mut pending = Vec::with_capacity(batch.len() + 2);
         self.batch_now = self.clock.now();
-        self.catch_up(&mut pending)?;
-        // Stamp every request in arrival order; verify the clients' signatures in one batch.
-        let stamps: Vec<Timestamp> = batch.iter().map(|_| self.stamp()).collect();
+        // Verify the clients' signatures in one batch; they do not cover the stamp, which each
+        // input gets in arrival order below.
         let signed: Vec<Input> = batch
             .iter()
-            .zip(&stamps)
-            .filter_map(|(submission, &timestamp)| match &submission.request {
+            .filter_map(|submission| match &submission.request {
                 Request::Signed(envelope) => Some(Input {
                     envelope: envelope.clone(),
-                    timestamp,
+                    timestamp: Timestamp(0),
                 }),
                 Request::Exchange(_) => None,
             })
@@ -469,7 +477,8 @@ impl<J: Journal> Sequencer<J> {
         // Requests repeating one accepted earlier in this batch wait for its commit.
         let mut waiting: Vec<(Repeat, Submission)> = Vec::new();
         let mut batch_deposits: HashSet<Digest> = HashSet::new();
-        for (submission, timestamp) in batch.into_iter().zip(stamps) {
+        self.catch_up(&mut pending)?;
+        for submission in batch {
             if let Request::Exchange(Command::FundBuyer {
                 buyer,
                 amount,
@@ -490,9 +499,12 @@ impl<J: Journal> Sequencer<J> {
                     continue;
                 }
             }
+            self.catch_up(&mut pending)?;
+            let timestamp = self.stamp();
             let (input, verdict) = match &submission.request {
                 Request::Signed(_) => {
-                    let input = signed.next().expect("one input per signed request");
+                    let mut input = signed.next().expect("one input per signed request");
+                    input.timestamp = timestamp;
                     (
                         input,
                         verdicts.next().expect("one verdict per signed input"),

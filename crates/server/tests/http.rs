@@ -2,142 +2,24 @@
 //! refusal codes as problem+json, idempotent resubmission, and the OpenAPI document, on SQLite
 //! and (when `ASSAY_TEST_DATABASE_URL` is set, as CI sets it) on PostgreSQL.
 
-use assay_core::{BasketId, Category, Micros, PublicKey, Rules, Timestamp, TradingDay};
-use assay_engine::command::{eligibility_message, sign_bytes};
+mod common;
+
+use assay_core::{BasketId, Category, Micros, Timestamp, TradingDay};
 use assay_engine::{Command, Envelope, PayoutChoice, Rail, Signature};
-use assay_log::NoteSigner;
 use assay_market::{BasketSpec, ProfileFilter};
 use assay_server::clock::Clock;
-use assay_server::run::{start, RunningServer, ServeOptions};
+use assay_server::run::RunningServer;
 use assay_store::StoreLocation;
-use ed25519_dalek::SigningKey;
+use common::{start_server, Api, Party};
 use serde_json::{json, Value};
-use sha2::{Digest, Sha256};
 use std::time::{Duration, Instant};
-
-const ADMIN: &str = "test-admin-token";
-
-fn key(label: &str, index: u64) -> SigningKey {
-    let mut hasher = Sha256::new();
-    hasher.update(label.as_bytes());
-    hasher.update(index.to_be_bytes());
-    SigningKey::from_bytes(&hasher.finalize().into())
-}
-
-fn rules() -> Rules {
-    Rules::from_toml_str(include_str!("../../../rules/default.toml")).unwrap()
-}
 
 /// A server on `location` whose simulated clock starts on `day` and lets a day pass in about
 /// `seconds_per_day` of real time.
 async fn server(location: StoreLocation, day: TradingDay, seconds_per_day: f64) -> RunningServer {
     let start_time = Timestamp(day.start().0 + 1_000_000);
-    start(ServeOptions {
-        listen: "127.0.0.1:0".parse().unwrap(),
-        location,
-        origin: "assay.test/log".to_string(),
-        log_signer: NoteSigner::new("assay.test/log", &[7; 32]).unwrap(),
-        exchange_key: key("exchange", 0),
-        rules: rules(),
-        clock: Clock::simulated(start_time, 86_400.0 / seconds_per_day),
-        admin_token: Some(ADMIN.to_string()),
-        rate_per_key: 1_000,
-    })
-    .await
-    .unwrap()
-}
-
-struct Api {
-    http: reqwest::Client,
-    base: String,
-}
-
-impl Api {
-    async fn post(&self, envelope: &Envelope) -> (u16, Value) {
-        let response = self
-            .http
-            .post(format!("{}/v1/commands", self.base))
-            .json(envelope)
-            .send()
-            .await
-            .unwrap();
-        let status = response.status().as_u16();
-        if status >= 400 {
-            let content_type = response.headers()["content-type"]
-                .to_str()
-                .unwrap()
-                .to_string();
-            assert_eq!(content_type, "application/problem+json");
-        }
-        (status, response.json().await.unwrap())
-    }
-
-    async fn get(&self, path: &str) -> Value {
-        self.http
-            .get(format!("{}{path}", self.base))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap()
-    }
-
-    /// A deposit whose bank reference is the buyer's own, so each buyer's first is new.
-    async fn deposit(&self, buyer: u64, amount: u64) -> u16 {
-        self.deposit_with(buyer, amount, [buyer as u8 + 1; 32])
-            .await
-            .0
-    }
-
-    async fn deposit_with(&self, buyer: u64, amount: u64, reference: [u8; 32]) -> (u16, Value) {
-        let body = json!({ "buyer": buyer, "amount_micros": amount, "deposit_reference": hex::encode(reference) });
-        let response = self
-            .http
-            .post(format!("{}/v1/admin/deposits", self.base))
-            .bearer_auth(ADMIN)
-            .json(&body)
-            .send()
-            .await
-            .unwrap();
-        (response.status().as_u16(), response.json().await.unwrap())
-    }
-}
-
-struct Party {
-    key: SigningKey,
-    device: SigningKey,
-    sequence: u64,
-}
-
-impl Party {
-    fn new(label: &str, index: u64) -> Party {
-        Party {
-            key: key(label, index),
-            device: key(&format!("{label}-device"), index),
-            sequence: 0,
-        }
-    }
-
-    fn sign(&mut self, command: Command) -> Envelope {
-        let envelope = Envelope::sign(&self.key, self.sequence, command);
-        self.sequence += 1;
-        envelope
-    }
-
-    fn offer(&mut self, basket: BasketId) -> Envelope {
-        let member_key: PublicKey = self.key.verifying_key().into();
-        let message = eligibility_message(basket, &member_key, Micros::ZERO);
-        let attestation = sign_bytes(&self.device, &message);
-        let device_key = self.device.verifying_key().into();
-        self.sign(Command::Offer {
-            basket,
-            device_key,
-            reserve_unit_price: Micros::ZERO,
-            profile_tag: 0,
-            attestation,
-        })
-    }
+    let clock = Clock::simulated(start_time, 86_400.0 / seconds_per_day);
+    start_server(location, clock, 1_000).await
 }
 
 /// 2026-01-31: the genesis lands on January's last day, so the test reaches the month's run
@@ -146,10 +28,7 @@ const LAST_DAY_OF_JANUARY: TradingDay = TradingDay(20_484);
 
 async fn full_month(location: StoreLocation) {
     let server = server(location, LAST_DAY_OF_JANUARY, 4.0).await;
-    let api = Api {
-        http: reqwest::Client::new(),
-        base: format!("http://{}", server.addr),
-    };
+    let api = Api::new(&server);
 
     let mut members: Vec<Party> = (0..12).map(|i| Party::new("member", i)).collect();
     for member in &mut members {
@@ -279,10 +158,7 @@ async fn a_full_month_over_http_on_sqlite() {
         4.0,
     )
     .await;
-    let api = Api {
-        http: reqwest::Client::new(),
-        base: format!("http://{}", server.addr),
-    };
+    let api = Api::new(&server);
     assert_eq!(api.get("/v1/runs").await[0]["month"], "2026-01");
     server.stop().await.unwrap();
     std::fs::remove_dir_all(&dir).unwrap();
@@ -313,10 +189,7 @@ async fn refusals_come_back_as_problem_documents_with_their_codes() {
         3_600.0,
     )
     .await;
-    let api = Api {
-        http: reqwest::Client::new(),
-        base: format!("http://{}", server.addr),
-    };
+    let api = Api::new(&server);
     let mut poor = Party::new("poor", 0);
     let mut rich = Party::new("rich", 0);
     api.post(&poor.sign(Command::RegisterBuyer)).await;

@@ -41,6 +41,7 @@ async fn open(journal: MemoryJournal) -> (Sequencer<MemoryJournal>, SequencerHan
             log_origin: ORIGIN,
             log_vkey: &vkey,
         },
+        assay_server::sequencer::QUEUE_INPUTS_MAX,
     )
     .await
     .unwrap();

@@ -32,6 +32,7 @@ async fn server(location: StoreLocation) -> RunningServer {
         clock: Clock::simulated(Timestamp(DAY.start().0 + 1_000_000), 86_400.0 / 1.5),
         admin_token: Some(ADMIN.to_string()),
         rate_per_key: 1_000,
+        queue_inputs_max: assay_server::sequencer::QUEUE_INPUTS_MAX,
     })
     .await
     .unwrap()

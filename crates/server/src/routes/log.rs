@@ -1,12 +1,13 @@
 //! The transparency log, public and read-only (L2): the latest checkpoint, C2SP tlog-tiles,
 //! inclusion and consistency proofs, and the log's origin and verifier key.
 
-use crate::problem::Problem;
+use crate::problem::{Problem, ServerProblem};
 use crate::AppState;
 use assay_log::TileId;
 use assay_store::{
     read_consistency_proof, read_inclusion_proof, read_root_at, read_tile, AnyStore, LogStore,
 };
+use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -25,17 +26,33 @@ pub struct LogReader {
 }
 
 fn reader(app: &AppState) -> Result<&Arc<LogReader>, Problem> {
-    app.log.as_ref().ok_or_else(|| {
-        Problem::new(
-            StatusCode::NOT_FOUND,
-            "no_log",
-            "this server has no durable log",
-        )
-    })
+    app.log
+        .as_ref()
+        .ok_or_else(|| Problem::server(ServerProblem::NoLog, "this server has no durable log"))
 }
 
+/// A store error keeps its code. A request the log cannot answer (an index past the size, a
+/// size past the tree) is the client's 400; a database that fails, or a torn store, is not the
+/// request's fault (503, 500).
 fn store_problem(error: assay_store::Error) -> Problem {
-    Problem::new(StatusCode::BAD_REQUEST, error.code(), error.to_string())
+    use assay_store::Error as E;
+    let status = match &error {
+        E::Log(_)
+        | E::RangeOutsideTree { .. }
+        | E::BeyondTree { .. }
+        | E::ReadTooLarge { .. }
+        | E::SizeConflict { .. }
+        | E::BatchTooLarge { .. }
+        | E::CheckpointMismatch { .. } => StatusCode::BAD_REQUEST,
+        E::TileNotServed { .. } => StatusCode::NOT_FOUND,
+        error if error.is_torn() => StatusCode::INTERNAL_SERVER_ERROR,
+        _ => StatusCode::SERVICE_UNAVAILABLE,
+    };
+    Problem::new(status, error.code(), error.to_string())
+}
+
+fn query_problem(rejection: QueryRejection) -> Problem {
+    Problem::server(ServerProblem::MalformedQuery, rejection.body_text())
 }
 
 #[derive(Serialize, ToSchema)]
@@ -62,8 +79,8 @@ pub async fn info(State(app): State<AppState>) -> Result<Json<LogInfo>, Problem>
 pub async fn checkpoint(State(app): State<AppState>) -> Result<Response, Problem> {
     let log = reader(&app)?;
     let latest = log.store.latest_checkpoint().await.map_err(store_problem)?;
-    let latest = latest
-        .ok_or_else(|| Problem::new(StatusCode::NOT_FOUND, "no_checkpoint", "no checkpoint yet"))?;
+    let latest =
+        latest.ok_or_else(|| Problem::server(ServerProblem::NoCheckpoint, "no checkpoint yet"))?;
     let mut response = latest.note.into_response();
     let headers = response.headers_mut();
     headers.insert(
@@ -86,9 +103,8 @@ pub async fn tile(
         .map_err(|e| Problem::new(StatusCode::NOT_FOUND, e.code(), e.to_string()))?;
     let size = log.store.tree_size().await.map_err(store_problem)?;
     if !tile.is_served_at(size) {
-        return Err(Problem::new(
-            StatusCode::NOT_FOUND,
-            "tile_not_served",
+        return Err(Problem::server(
+            ServerProblem::TileNotServed,
             "no such tile at this tree size",
         ));
     }
@@ -128,8 +144,9 @@ pub struct ProofBody {
 #[utoipa::path(get, path = "/v1/proofs/inclusion", params(InclusionQuery), responses((status = 200, body = ProofBody), (status = 400, body = Problem)))]
 pub async fn inclusion(
     State(app): State<AppState>,
-    Query(query): Query<InclusionQuery>,
+    query: Result<Query<InclusionQuery>, QueryRejection>,
 ) -> Result<Json<ProofBody>, Problem> {
+    let Query(query) = query.map_err(query_problem)?;
     let log = reader(&app)?;
     let proof = read_inclusion_proof(&log.store, query.index, query.size)
         .await
@@ -153,8 +170,9 @@ pub struct ConsistencyQuery {
 #[utoipa::path(get, path = "/v1/proofs/consistency", params(ConsistencyQuery), responses((status = 200, body = ProofBody), (status = 400, body = Problem)))]
 pub async fn consistency(
     State(app): State<AppState>,
-    Query(query): Query<ConsistencyQuery>,
+    query: Result<Query<ConsistencyQuery>, QueryRejection>,
 ) -> Result<Json<ProofBody>, Problem> {
+    let Query(query) = query.map_err(query_problem)?;
     let log = reader(&app)?;
     let proof = read_consistency_proof(&log.store, query.old, query.new)
         .await

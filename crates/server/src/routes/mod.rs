@@ -10,6 +10,7 @@ pub mod stream;
 pub const ROUTES: &[(&str, &str)] = &[
     ("post", "/v1/commands"),
     ("post", "/v1/admin/deposits"),
+    ("post", "/v1/admin/bans"),
     ("get", "/v1/rules"),
     ("get", "/v1/markets"),
     ("get", "/v1/baskets"),
@@ -17,6 +18,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("get", "/v1/summary"),
     ("get", "/v1/events"),
     ("get", "/v1/health"),
+    ("get", "/v1/state"),
     ("get", "/v1/openapi.json"),
     ("get", "/v1/log"),
     ("get", "/checkpoint"),

@@ -1,11 +1,10 @@
 //! Public, read-only: rules, prices, open baskets, run summaries (aggregates only).
 
-use crate::problem::Problem;
-use crate::sequencer::SubmitError;
+use crate::problem::{Problem, ServerProblem};
+use crate::sequencer::{StateSnapshot, SubmitError};
 use crate::view::{BasketView, MarketView, PublicView, RunView};
 use crate::AppState;
 use axum::extract::State;
-use axum::http::StatusCode;
 use axum::Json;
 use serde::Serialize;
 use std::sync::Arc;
@@ -69,24 +68,42 @@ pub struct Health {
     (status = 503, description = "The sequencer has stopped or is busy", body = Problem, content_type = "application/problem+json"),
 ))]
 pub async fn health(State(app): State<AppState>) -> Result<Json<Health>, Problem> {
+    let status = state_between_batches(&app).await?;
+    Ok(Json(Health {
+        ok: true,
+        log_size: status.log_size,
+        state_hash: status.state_hash,
+    }))
+}
+
+/// The engine's state hash and the log's size, read by the sequencer between two batches so the
+/// two belong together. A refused input leaves both as they were; anyone who replays the log
+/// gets the same hash (L3).
+#[utoipa::path(
+    get,
+    path = "/v1/state",
+    responses(
+        (status = 200, body = StateSnapshot),
+        (status = 503, description = "Too many status queries, or shutting down", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn state(State(app): State<AppState>) -> Result<Json<StateSnapshot>, Problem> {
+    Ok(Json(state_between_batches(&app).await?))
+}
+
+async fn state_between_batches(app: &AppState) -> Result<StateSnapshot, Problem> {
     match app.sequencer.status().await {
-        Ok(status) => Ok(Json(Health {
-            ok: true,
-            log_size: status.log_size,
-            state_hash: status.state_hash,
-        })),
+        Ok(status) => Ok(status),
         Err(SubmitError::QueueFull) => {
-            let mut problem = Problem::new(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "queue_full",
+            let mut problem = Problem::server(
+                ServerProblem::QueueFull,
                 "too many status queries are waiting",
             );
             problem.retry_after_seconds = Some(1);
             Err(problem)
         }
-        Err(SubmitError::Stopped) => Err(Problem::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "shutting_down",
+        Err(SubmitError::Stopped) => Err(Problem::server(
+            ServerProblem::ShuttingDown,
             "the sequencer has stopped",
         )),
     }

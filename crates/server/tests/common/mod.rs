@@ -1,0 +1,238 @@
+//! Helpers shared by the server's HTTP tests: keys from labels, the default rules, a server on a
+//! chosen store and clock, an HTTP client for the API, and parties that sign commands.
+#![allow(dead_code)] // Each test target uses a different part of the helpers.
+
+use assay_core::{BasketId, Micros, PublicKey, Rules, Timestamp, TradingDay};
+use assay_engine::command::{eligibility_message, sign_bytes};
+use assay_engine::{Command, Envelope, PayoutChoice, Rail};
+use assay_log::NoteSigner;
+use assay_server::clock::Clock;
+use assay_server::run::{start, RunningServer, ServeOptions};
+use assay_store::StoreLocation;
+use ed25519_dalek::SigningKey;
+use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
+
+pub const ADMIN: &str = "test-admin-token";
+/// The test log's origin; its checkpoints are signed by [`log_signer`].
+pub const LOG_ORIGIN: &str = "assay.test/log";
+/// 2026-01-01.
+pub const FIRST_DAY: TradingDay = TradingDay(20_454);
+
+pub fn key(label: &str, index: u64) -> SigningKey {
+    let mut hasher = Sha256::new();
+    hasher.update(label.as_bytes());
+    hasher.update(index.to_be_bytes());
+    SigningKey::from_bytes(&hasher.finalize().into())
+}
+
+pub fn rules() -> Rules {
+    Rules::from_toml_str(include_str!("../../../../rules/default.toml")).unwrap()
+}
+
+pub fn log_signer() -> NoteSigner {
+    NoteSigner::new(LOG_ORIGIN, &[7; 32]).unwrap()
+}
+
+/// One second into `day`.
+pub fn morning(day: TradingDay) -> Timestamp {
+    Timestamp(day.start().0 + 1_000_000)
+}
+
+/// A server on `location` with `clock`, allowing `rate_per_key` requests per second per key.
+pub async fn start_server(
+    location: StoreLocation,
+    clock: Clock,
+    rate_per_key: u32,
+) -> RunningServer {
+    let queue = assay_server::sequencer::QUEUE_INPUTS_MAX;
+    start_server_with_queue(location, clock, rate_per_key, queue).await
+}
+
+/// As [`start_server`], with a sequencer queue of `queue_inputs_max` requests.
+pub async fn start_server_with_queue(
+    location: StoreLocation,
+    clock: Clock,
+    rate_per_key: u32,
+    queue_inputs_max: usize,
+) -> RunningServer {
+    start(ServeOptions {
+        listen: "127.0.0.1:0".parse().unwrap(),
+        location,
+        origin: LOG_ORIGIN.to_string(),
+        log_signer: log_signer(),
+        exchange_key: key("exchange", 0),
+        rules: rules(),
+        clock,
+        admin_token: Some(ADMIN.to_string()),
+        rate_per_key,
+        queue_inputs_max,
+    })
+    .await
+    .unwrap()
+}
+
+/// A fresh PostgreSQL schema name for this process and `label` (tests share one database).
+pub fn schema_name(label: &str) -> String {
+    format!("assay_{label}_{}", std::process::id())
+}
+
+#[derive(Clone)]
+pub struct Api {
+    pub http: reqwest::Client,
+    pub base: String,
+}
+
+impl Api {
+    pub fn new(server: &RunningServer) -> Api {
+        Api {
+            http: reqwest::Client::new(),
+            base: format!("http://{}", server.addr),
+        }
+    }
+
+    pub fn command(&self, envelope: &Envelope) -> reqwest::RequestBuilder {
+        self.http
+            .post(format!("{}/v1/commands", self.base))
+            .json(envelope)
+    }
+
+    /// Posts a command; error answers must be problem documents.
+    pub async fn post(&self, envelope: &Envelope) -> (u16, Value) {
+        let response = self.command(envelope).send().await.unwrap();
+        let status = response.status().as_u16();
+        if status >= 400 {
+            let content_type = response.headers()["content-type"]
+                .to_str()
+                .unwrap()
+                .to_string();
+            assert_eq!(content_type, "application/problem+json");
+        }
+        (status, response.json().await.unwrap())
+    }
+
+    /// Posts a command that must be accepted; returns its events.
+    pub async fn accept(&self, envelope: &Envelope) -> Value {
+        let (status, body) = self.post(envelope).await;
+        assert_eq!(status, 200, "{:?}: {body}", envelope.command);
+        body["events"].clone()
+    }
+
+    pub async fn get(&self, path: &str) -> Value {
+        self.http
+            .get(format!("{}{path}", self.base))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    }
+
+    /// A deposit whose bank reference is derived from the buyer and amount, so distinct
+    /// deposits have distinct references and a repeated one is the same deposit (idempotent).
+    pub fn deposit_request(&self, buyer: u64, amount: u64) -> reqwest::RequestBuilder {
+        let mut reference = Sha256::new();
+        reference.update(b"test deposit");
+        reference.update(buyer.to_be_bytes());
+        reference.update(amount.to_be_bytes());
+        self.deposit_request_with(buyer, amount, reference.finalize().into())
+    }
+
+    pub fn deposit_request_with(
+        &self,
+        buyer: u64,
+        amount: u64,
+        reference: [u8; 32],
+    ) -> reqwest::RequestBuilder {
+        let body = json!({ "buyer": buyer, "amount_micros": amount, "deposit_reference": hex::encode(reference) });
+        self.http
+            .post(format!("{}/v1/admin/deposits", self.base))
+            .bearer_auth(ADMIN)
+            .json(&body)
+    }
+
+    pub async fn deposit(&self, buyer: u64, amount: u64) -> u16 {
+        let response = self.deposit_request(buyer, amount).send().await.unwrap();
+        response.status().as_u16()
+    }
+
+    pub async fn deposit_with(&self, buyer: u64, amount: u64, reference: [u8; 32]) -> (u16, Value) {
+        let response = self
+            .deposit_request_with(buyer, amount, reference)
+            .send()
+            .await
+            .unwrap();
+        (response.status().as_u16(), response.json().await.unwrap())
+    }
+
+    /// A finding that bans `party` ("member" or "buyer") number `id` (E1, E2).
+    pub fn ban_request(&self, party: &str, id: u64) -> reqwest::RequestBuilder {
+        let body = json!({ "party": party, "id": id, "evidence_hash": hex::encode([9u8; 32]) });
+        self.http
+            .post(format!("{}/v1/admin/bans", self.base))
+            .bearer_auth(ADMIN)
+            .json(&body)
+    }
+}
+
+pub struct Party {
+    pub key: SigningKey,
+    pub device: SigningKey,
+    pub sequence: u64,
+}
+
+impl Party {
+    pub fn new(label: &str, index: u64) -> Party {
+        Party {
+            key: key(label, index),
+            device: key(&format!("{label}-device"), index),
+            sequence: 0,
+        }
+    }
+
+    pub fn public_key(&self) -> PublicKey {
+        self.key.verifying_key().into()
+    }
+
+    /// Signs `command` with the next sequence number and consumes it (for inputs that will be
+    /// accepted).
+    pub fn sign(&mut self, command: Command) -> Envelope {
+        let envelope = self.peek(command);
+        self.sequence += 1;
+        envelope
+    }
+
+    /// Signs `command` with the next sequence number without consuming it (a refused input
+    /// leaves the signer's sequence where it was).
+    pub fn peek(&self, command: Command) -> Envelope {
+        Envelope::sign(&self.key, self.sequence, command)
+    }
+
+    pub fn register_member(&self) -> Command {
+        Command::RegisterMember {
+            device_key: self.device.verifying_key().into(),
+            payout: PayoutChoice {
+                rail: Rail::Usdc,
+                destination_commitment: [3; 32],
+            },
+        }
+    }
+
+    /// An offer at `reserve` with an attestation by this party's device (M11).
+    pub fn offer_command(&self, basket: BasketId, reserve: Micros) -> Command {
+        let message = eligibility_message(basket, &self.public_key(), reserve);
+        Command::Offer {
+            basket,
+            device_key: self.device.verifying_key().into(),
+            reserve_unit_price: reserve,
+            profile_tag: 0,
+            attestation: sign_bytes(&self.device, &message),
+        }
+    }
+
+    pub fn offer(&mut self, basket: BasketId) -> Envelope {
+        let command = self.offer_command(basket, Micros::ZERO);
+        self.sign(command)
+    }
+}
