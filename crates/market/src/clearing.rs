@@ -2,9 +2,11 @@
 //!
 //! Slot 1 is the anchor: the buyer who posted the basket takes it at spot. Slot k ≥ 2 has a
 //! minimum of spot × (1 + ladder premium for k). Bids are unit prices (per member-day) and are
-//! pay-as-bid: the k-th highest bid takes slot k + 1 if it meets that slot's minimum. No price is
-//! ever below the floor: each minimum is max(ladder price, floor), so when a crash has pushed spot
-//! under the floor, the anchor pays the floor (M3 wins over M8).
+//! pay-as-bid. The highest bids win as many slots as can be filled: the largest n such that the
+//! top n bids, lowest winner in slot 2 and highest in slot n + 1, each meet their slot's minimum
+//! (RULEBOOK M9 gives the reading and why). No price is ever below the floor: each minimum is
+//! max(ladder price, floor), so when a crash has pushed spot under the floor, the anchor pays the
+//! floor (M3 wins over M8).
 
 use crate::MarketError;
 use assay_core::{BuyerId, Micros, Rounding, Rules, BPS_ONE};
@@ -77,6 +79,29 @@ pub fn check_bid(
     Ok(())
 }
 
+/// How many of the `ranked` bids (highest first) win, given the minimums of slots 2, 3, … in
+/// order (M9): the largest n such that the top n, assigned in ascending order to slots 2..=n + 1,
+/// each meet their slot's minimum.
+///
+/// Matching sorted bids to sorted minimums is the best assignment of any set of bids, and the
+/// top n dominate every other n bids, so no larger set of bids could be sold. Feasibility is
+/// monotone (dropping the lowest winner moves every other winner down a slot, to a lower
+/// minimum), so the scan goes down from the most slots there are.
+fn winning_count(ranked: &[&Bid], minimums: &[Micros]) -> usize {
+    let most = ranked.len().min(minimums.len());
+    (0..=most)
+        .rev()
+        .find(|&n| {
+            // The top n ascending: ranked[n - 1] (lowest) to slot 2 … ranked[0] to slot n + 1.
+            ranked[..n]
+                .iter()
+                .rev()
+                .zip(minimums)
+                .all(|(bid, &minimum)| bid.unit_price >= minimum)
+        })
+        .unwrap_or(0)
+}
+
 /// Clears a basket at close (M8, M9, M15) with `slots_released` slots for sale (the supply
 /// controller's choice, M10; at least the anchor's).
 ///
@@ -107,14 +132,19 @@ pub fn clear(
         buyer: anchor,
         unit_price: slot_minimum(spot, floor, rules, 1)?,
     });
-    // Highest first; equal bids keep arrival order (the sort is stable).
+    // Highest first; equal bids keep arrival order (the sort is stable), so among equal bids
+    // the earlier one wins.
     let mut ranked: Vec<&Bid> = bids.iter().collect();
     ranked.sort_by_key(|bid| std::cmp::Reverse(bid.unit_price));
-    for (bid, slot) in ranked.into_iter().zip(2..=slots_released) {
-        // Minimums rise with the slot and bids fall with rank, so the first miss ends it.
-        if bid.unit_price < slot_minimum(spot, floor, rules, slot)? {
-            break;
-        }
+    let minimums = (2..=slots_released)
+        .map(|slot| slot_minimum(spot, floor, rules, slot))
+        .collect::<Result<Vec<_>, _>>()?;
+    let winners = winning_count(&ranked, &minimums);
+    // Ascending bids to ascending minimums: the lowest winner takes slot 2, the highest the top
+    // slot; equal bids keep arrival order, the earlier in the lower slot.
+    let mut won: Vec<&Bid> = ranked[..winners].to_vec();
+    won.sort_by_key(|bid| bid.unit_price);
+    for (bid, slot) in won.into_iter().zip(2..) {
         sales.push(SlotSale {
             slot,
             buyer: bid.buyer,
@@ -176,9 +206,99 @@ mod tests {
             3,
         )
         .unwrap();
-        // Pay-as-bid: the highest bid takes slot 2; 112,000 < 115,000 misses slot 3.
-        assert_eq!(prices(&clearing), vec![(1, 1, 100_000), (2, 3, 130_000)]);
+        // Pay-as-bid; ascending bids to ascending minimums: 112,000 ≥ 110,000 takes slot 2 and
+        // 130,000 ≥ 115,000 slot 3. (Highest-first would put 130,000 in slot 2 and leave
+        // 112,000 under slot 3's 115,000: one slot sold instead of two.)
+        assert_eq!(
+            prices(&clearing),
+            vec![(1, 1, 100_000), (2, 2, 112_000), (3, 3, 130_000)]
+        );
         assert_eq!(clearing.demanded, 3);
+    }
+
+    #[test]
+    fn the_papers_bids_plus_20_and_plus_11_percent_sell_both_slots() {
+        // rule M9: +20% and +11% over a 100,000 spot, three slots released. The +11% bid meets
+        // slot 2 (+10%) and the +20% bid slot 3 (+15%); the highest-first reading sold one.
+        let rules = rules();
+        let spot = Micros::new(100_000);
+        let bids = [bid(2, 120_000), bid(3, 111_000)];
+        let clearing = clear(spot, Micros::ZERO, false, &rules, BuyerId(1), &bids, 3).unwrap();
+        assert_eq!(
+            prices(&clearing),
+            vec![(1, 1, 100_000), (2, 3, 111_000), (3, 2, 120_000)]
+        );
+    }
+
+    #[test]
+    fn the_largest_fillable_set_wins_and_the_lowest_bids_lose() {
+        // rule M9: minimums 110,000 / 115,000 / 120,000 / 125,000 for slots 2..5.
+        let rules = rules();
+        let spot = Micros::new(100_000);
+        let check = |bids: &[Bid], released: u8, expect: Vec<(u8, u64, u64)>| {
+            let clearing = clear(
+                spot,
+                Micros::ZERO,
+                false,
+                &rules,
+                BuyerId(1),
+                bids,
+                released,
+            )
+            .unwrap();
+            assert_eq!(prices(&clearing), expect);
+        };
+        // Four bids, four ladder slots: all four would put 119,000 in slot 4 (≥ 120,000), so
+        // the lowest bid loses and the top three take slots 2..4.
+        check(
+            &[
+                bid(2, 111_000),
+                bid(3, 116_000),
+                bid(4, 119_000),
+                bid(5, 200_000),
+            ],
+            5,
+            vec![
+                (1, 1, 100_000),
+                (2, 3, 116_000),
+                (3, 4, 119_000),
+                (4, 5, 200_000),
+            ],
+        );
+        // Raise the third bid to the fourth slot's minimum and all four sell.
+        check(
+            &[
+                bid(2, 111_000),
+                bid(3, 116_000),
+                bid(4, 120_000),
+                bid(5, 200_000),
+            ],
+            5,
+            vec![
+                (1, 1, 100_000),
+                (2, 2, 111_000),
+                (3, 3, 116_000),
+                (4, 4, 120_000),
+                (5, 5, 200_000),
+            ],
+        );
+        // Fewer released slots: the highest bids win them.
+        check(
+            &[
+                bid(2, 111_000),
+                bid(3, 116_000),
+                bid(4, 120_000),
+                bid(5, 200_000),
+            ],
+            3,
+            vec![(1, 1, 100_000), (2, 4, 120_000), (3, 5, 200_000)],
+        );
+        // Nothing meets slot 3 beside another winner: one bid sells, the highest.
+        check(
+            &[bid(2, 112_000), bid(3, 113_000)],
+            3,
+            vec![(1, 1, 100_000), (2, 3, 113_000)],
+        );
     }
 
     #[test]

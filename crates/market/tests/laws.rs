@@ -1,7 +1,7 @@
 //! Laws of the market rules under random markets (issue 3 acceptance; ≥ 1,000 cases each).
 
 use assay_core::{BuyerId, MemberId, Micros, Rules, TradingDay, BPS_ONE};
-use assay_market::{clear, select, Bid, Candidate, PriceHistory, SupplyController};
+use assay_market::{clear, select, slot_minimum, Bid, Candidate, PriceHistory, SupplyController};
 use proptest::prelude::*;
 use proptest::strategy::ValueTree;
 use std::collections::BTreeSet;
@@ -106,6 +106,10 @@ proptest! {
                 prop_assert_eq!(bid.unit_price, sale.unit_price, "pay-as-bid");
             }
         }
+        // Rule M9's reading: winners sit in ascending order of bid, the lowest in slot 2.
+        for pair in clearing.sales.windows(2).skip(1) {
+            prop_assert!(pair[0].unit_price <= pair[1].unit_price, "ascending bids to ascending slots");
+        }
         // Winners outbid every loser.
         let lowest_winner = clearing.sales.iter().skip(1).map(|s| s.unit_price).min();
         if let Some(lowest_winner) = lowest_winner {
@@ -113,6 +117,51 @@ proptest! {
                 if !buyers.contains(&bid.buyer) {
                     prop_assert!(bid.unit_price <= lowest_winner);
                 }
+            }
+        }
+    }
+
+    /// Rule M9: no larger set of bids could be sold. Brute force over every subset of a few bids
+    /// and every order of it in slots 2, 3, …: none with more bids than the clearing sold meets
+    /// every slot's minimum. And the bids sold are the highest ones.
+    #[test]
+    fn no_larger_set_of_bids_could_fill_the_ladder(
+        spot in 1_000u64..=1_000_000,
+        bid_bps in proptest::collection::vec(9_000u64..=16_000, 0..=6),
+        slots_released in 1u8..=8,
+        floor_bps in 0u64..=11_000,
+    ) {
+        let rules = rules();
+        let spot = Micros::new(spot);
+        let floor = Micros::new(spot.get() * floor_bps / BPS_ONE);
+        let prices: Vec<u64> = bid_bps.iter().map(|bps| spot.get() * bps / BPS_ONE).collect();
+        let bids = bids(&prices);
+        let clearing = clear(spot, floor, false, &rules, BuyerId(1), &bids, slots_released).unwrap();
+        let sold_bids = clearing.sales.len() - 1;
+        let minimums: Vec<Micros> = (2..=slots_released)
+            .map(|slot| slot_minimum(spot, floor, &rules, slot).unwrap())
+            .collect();
+        for sale in clearing.sales.iter().skip(1) {
+            prop_assert!(sale.unit_price >= minimums[usize::from(sale.slot) - 2], "slot {} under its minimum", sale.slot);
+        }
+        for subset in 0u32..(1 << bids.len()) {
+            let chosen: Vec<Micros> = (0..bids.len())
+                .filter(|i| subset & (1 << i) != 0)
+                .map(|i| bids[i].unit_price)
+                .collect();
+            if chosen.len() <= sold_bids || chosen.len() > minimums.len() {
+                continue;
+            }
+            prop_assert!(
+                !any_order_fits(&chosen, &minimums),
+                "bids {:?} fit slots 2..={} but only {} sold", chosen, chosen.len() + 1, sold_bids
+            );
+        }
+        // The winners are the highest bids: every loser bid at most the lowest winner.
+        let winners: BTreeSet<BuyerId> = clearing.sales.iter().skip(1).map(|s| s.buyer).collect();
+        if let Some(lowest) = clearing.sales.iter().skip(1).map(|s| s.unit_price).min() {
+            for bid in bids.iter().filter(|b| !winners.contains(&b.buyer)) {
+                prop_assert!(bid.unit_price <= lowest);
             }
         }
     }
@@ -182,6 +231,30 @@ proptest! {
             prop_assert!(fee >= rules.fee.min_micros && fee <= rules.fee.max_micros);
         }
     }
+}
+
+/// Whether some order of `bids` in slots 2, 3, … meets every slot's minimum (all permutations).
+fn any_order_fits(bids: &[Micros], minimums: &[Micros]) -> bool {
+    fn place(left: &mut Vec<Micros>, minimums: &[Micros]) -> bool {
+        if left.is_empty() {
+            return true;
+        }
+        let Some((&minimum, rest)) = minimums.split_first() else {
+            return false;
+        };
+        for i in 0..left.len() {
+            if left[i] >= minimum {
+                let bid = left.remove(i);
+                let fits = place(left, rest);
+                left.insert(i, bid);
+                if fits {
+                    return true;
+                }
+            }
+        }
+        false
+    }
+    place(&mut bids.to_vec(), minimums)
 }
 
 #[test]

@@ -356,7 +356,9 @@ impl<'a> Simulation<'a> {
                 && b.bidders.len() + 2 <= usize::from(b.slots)
         });
         let target = target.min_by_key(|b| b.bidders.len());
-        // The slot a bid would take there: the next above the bids already in (M9).
+        // What a bid there must offer to win beside the bids already in: the minimum of the next
+        // slot up (M9). Bids at or above it sort above every lower minimum, so if the bids in
+        // fill their slots, this one wins too.
         let bid_minimum = target.as_ref().map(|b| {
             let slot = b.bidders.len() as u8 + 2;
             slot_minimum(prices[c].spot, prices[c].floor, self.rules, slot)
