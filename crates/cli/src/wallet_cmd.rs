@@ -7,6 +7,7 @@
 
 use anyhow::Context;
 use assay_core::{Category, Micros, Rules};
+use assay_wallet::classifier::{Decision, Label, Request};
 use assay_wallet::eval::{evaluate, parse_labelled, LABELLED_REQUESTS};
 use assay_wallet::{tos, KdfParams, SoftwareStore, Vault};
 use clap::Subcommand;
@@ -47,6 +48,27 @@ pub enum Wallet {
         /// First day of the records, days since 1970-01-01.
         #[arg(long, default_value_t = 20_000)]
         first_day: i32,
+        #[arg(long, default_value = "ASSAY_WALLET_PASSPHRASE")]
+        passphrase_env: String,
+    },
+    /// Allow (utility) or deny (commercial) requests to a host: the decision is kept in the
+    /// vault and the classifier learns from it, on this device only (W2).
+    Decide {
+        #[arg(long)]
+        file: PathBuf,
+        /// The host the request goes to, e.g. `app-measurement.com`.
+        host: String,
+        /// The requests are utility calls: let them pass.
+        #[arg(long, conflicts_with = "deny", required_unless_present = "deny")]
+        allow: bool,
+        /// The requests harvest data: intercept them.
+        #[arg(long)]
+        deny: bool,
+        /// The site or app the requests are made for (default: the host itself).
+        #[arg(long)]
+        first_party: Option<String>,
+        #[arg(long, default_value = "/")]
+        path: String,
         #[arg(long, default_value = "ASSAY_WALLET_PASSPHRASE")]
         passphrase_env: String,
     },
@@ -160,6 +182,50 @@ pub fn run(command: Wallet) -> anyhow::Result<()> {
             println!("added {count} synthetic records");
             Ok(())
         }
+        Wallet::Decide {
+            file,
+            host,
+            allow,
+            deny: _,
+            first_party,
+            path,
+            passphrase_env,
+        } => {
+            let mut vault = open(&file, &passphrase_env)?;
+            let path = if path.starts_with('/') {
+                path
+            } else {
+                format!("/{path}")
+            };
+            let request = Request {
+                first_party: first_party.unwrap_or_else(|| host.clone()),
+                method: "GET".to_string(),
+                url: format!("https://{host}{path}"),
+                header_names: Vec::new(),
+                field_names: Vec::new(),
+            };
+            let label = if allow {
+                Label::Utility
+            } else {
+                Label::Commercial
+            };
+            let before = assay_wallet::eval::member_model(&vault.contents.decisions)
+                .and_then(|model| model.classify(&request))
+                .map_err(wallet_error)?;
+            vault.add_decision(Decision { request, label });
+            let model = assay_wallet::eval::member_model(&vault.contents.decisions)
+                .map_err(wallet_error)?;
+            let decided = vault.contents.decisions.last().expect("just added");
+            let after = model.classify(&decided.request).map_err(wallet_error)?;
+            vault.save().map_err(wallet_error)?;
+            println!(
+                "{host}: was {}, now {} ({} decisions kept)",
+                label_name(before),
+                label_name(after),
+                vault.contents.decisions.len()
+            );
+            Ok(())
+        }
         Wallet::Eval { json } => eval(json),
         Wallet::AuditTos { file, json } => {
             let text = std::fs::read_to_string(&file)
@@ -185,6 +251,13 @@ pub fn run(command: Wallet) -> anyhow::Result<()> {
             }
             Ok(())
         }
+    }
+}
+
+fn label_name(label: Label) -> &'static str {
+    match label {
+        Label::Utility => "utility",
+        Label::Commercial => "commercial",
     }
 }
 

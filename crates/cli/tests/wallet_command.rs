@@ -1,5 +1,6 @@
 //! `assay wallet …` (issue 8): the evaluation's JSON keys, the ToS audit's JSON shape and its
-//! negation handling, and a wallet file that refuses a wrong passphrase.
+//! negation handling, a wallet file that refuses a wrong passphrase, and member decisions the
+//! classifier learns from (W2).
 
 use std::process::Command;
 
@@ -80,4 +81,60 @@ fn a_wallet_file_refuses_a_wrong_passphrase_and_is_not_overwritten() {
     assert!(assay(&["wallet", "status", "--file", path], Some("right"))
         .status
         .success());
+}
+
+/// Rule W2: the member's own allow/deny decisions, kept in the vault, move the classifier to
+/// the member's verdict on that host, in both directions, within a bounded number of corrections.
+#[test]
+fn decide_teaches_the_classifier_and_persists_in_the_wallet() {
+    let dir = temp_dir("decide");
+    let file = dir.join("wallet");
+    let file = file.to_str().unwrap();
+    let init = assay(&["wallet", "init", "--file", file], Some("pw"));
+    assert!(init.status.success(), "{init:?}");
+    let host = "app-measurement.com";
+    let mut decisions = 0;
+    for (flag, verdict) in [("--deny", "now commercial"), ("--allow", "now utility")] {
+        let mut reached = false;
+        for _ in 0..10 {
+            let output = assay(
+                &[
+                    "wallet",
+                    "decide",
+                    "--file",
+                    file,
+                    host,
+                    flag,
+                    "--first-party",
+                    "com.example.game",
+                ],
+                Some("pw"),
+            );
+            assert!(output.status.success(), "{output:?}");
+            decisions += 1;
+            let text = String::from_utf8(output.stdout).unwrap();
+            assert!(
+                text.contains(&format!("({decisions} decisions kept)")),
+                "{text}"
+            );
+            if text.contains(verdict) {
+                reached = true;
+                break;
+            }
+        }
+        assert!(reached, "{flag}: the classifier never followed the member");
+    }
+    let status = assay(&["wallet", "status", "--file", file], Some("pw"));
+    let text = String::from_utf8(status.stdout).unwrap();
+    assert!(
+        text.contains(&format!("decisions          {decisions}")),
+        "{text}"
+    );
+    let wrong = assay(
+        &["wallet", "decide", "--file", file, host, "--deny"],
+        Some("nope"),
+    );
+    assert!(!wrong.status.success());
+    assert!(String::from_utf8_lossy(&wrong.stderr).contains("wrong_passphrase"));
+    std::fs::remove_dir_all(&dir).unwrap();
 }

@@ -8,6 +8,7 @@
 pub mod clock;
 pub mod journal;
 pub mod limits;
+pub mod members;
 pub mod openapi;
 pub mod problem;
 pub mod routes;
@@ -21,7 +22,7 @@ use crate::sequencer::SequencerHandle;
 use crate::view::PublicView;
 use axum::routing::{get, post};
 use axum::Router;
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 use std::time::Duration;
 use tokio::sync::{broadcast, watch};
 use tower_http::limit::RequestBodyLimitLayer;
@@ -44,10 +45,12 @@ pub struct AppState {
     pub limiter: Arc<RateLimiter>,
     /// The durable log's read side; `None` for a server on a memory journal.
     pub log: Option<Arc<routes::log::LogReader>>,
+    /// Members' grants and payout lines (M15, W5), as of the last durable batch.
+    pub members: Arc<RwLock<members::MemberIndex>>,
 }
 
 pub fn router(app: AppState) -> Router {
-    use routes::{commands, log, public, stream};
+    use routes::{commands, log, members, public, stream};
     Router::new()
         .route("/v1/commands", post(commands::submit))
         .route("/v1/admin/deposits", post(commands::deposit))
@@ -66,6 +69,8 @@ pub fn router(app: AppState) -> Router {
         .route("/tile/{*path}", get(log::tile))
         .route("/v1/proofs/inclusion", get(log::inclusion))
         .route("/v1/proofs/consistency", get(log::consistency))
+        .route("/v1/members/{member}/grants", get(members::grants))
+        .route("/v1/runs/{month}/payouts/{member}", get(members::payout))
         .fallback(unknown_route)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(RequestBodyLimitLayer::new(REQUEST_BODY_BYTES_MAX))

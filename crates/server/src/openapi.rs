@@ -1,6 +1,6 @@
 //! The OpenAPI document, generated from the route handlers' annotations (never hand-written).
 
-use crate::routes::{commands, log, public, stream};
+use crate::routes::{commands, log, members, public, stream};
 use utoipa::OpenApi;
 
 #[derive(OpenApi)]
@@ -27,6 +27,8 @@ use utoipa::OpenApi;
         log::tile,
         log::inclusion,
         log::consistency,
+        members::grants,
+        members::payout,
     ),
     components(schemas(crate::problem::Problem))
 )]

@@ -57,6 +57,12 @@ pub enum ServerProblem {
     NoCheckpoint,
     /// The tile path is valid but that tile does not exist at the current tree size.
     TileNotServed,
+    /// A month in a path that does not read `YYYY-MM`.
+    BadMonth,
+    /// No monthly run of that month is indexed.
+    UnknownRun,
+    /// The run exists but pays the member nothing (below the threshold, D4).
+    NoPayoutLine,
 }
 
 impl ServerProblem {
@@ -78,12 +84,17 @@ impl ServerProblem {
             ServerProblem::NoLog => "no_log",
             ServerProblem::NoCheckpoint => "no_checkpoint",
             ServerProblem::TileNotServed => "tile_not_served",
+            ServerProblem::BadMonth => "bad_month",
+            ServerProblem::UnknownRun => "unknown_run",
+            ServerProblem::NoPayoutLine => "no_payout_line",
         }
     }
 
     pub fn status(self) -> StatusCode {
         match self {
-            ServerProblem::MalformedBody | ServerProblem::MalformedQuery => StatusCode::BAD_REQUEST,
+            ServerProblem::MalformedBody
+            | ServerProblem::MalformedQuery
+            | ServerProblem::BadMonth => StatusCode::BAD_REQUEST,
             ServerProblem::BodyTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ServerProblem::AdminToken => StatusCode::UNAUTHORIZED,
             ServerProblem::RateLimited => StatusCode::TOO_MANY_REQUESTS,
@@ -97,7 +108,9 @@ impl ServerProblem {
             ServerProblem::UnknownRoute
             | ServerProblem::NoLog
             | ServerProblem::NoCheckpoint
-            | ServerProblem::TileNotServed => StatusCode::NOT_FOUND,
+            | ServerProblem::TileNotServed
+            | ServerProblem::UnknownRun
+            | ServerProblem::NoPayoutLine => StatusCode::NOT_FOUND,
             ServerProblem::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
         }
     }

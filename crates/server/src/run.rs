@@ -79,6 +79,7 @@ pub async fn start(options: ServeOptions) -> anyhow::Result<RunningServer> {
         sequencer: handle,
         view: published.view,
         events: published.events,
+        members: published.members,
         rules_json: Arc::new(rules.canonical_json()),
         rules_hash: rules.hash_hex(),
         admin_token: options.admin_token,

@@ -7,6 +7,7 @@
 
 use crate::clock::Clock;
 use crate::journal::Journal;
+use crate::members::{IndexUpdate, MemberIndex, OpenSpecs};
 use crate::view::{PublicView, RunView};
 use assay_core::{BuyerId, Micros, PublicKey, Timestamp, TradingDay};
 use assay_engine::command::Digest;
@@ -18,7 +19,7 @@ use ed25519_dalek::SigningKey;
 use serde::Serialize;
 use sha2::Digest as _;
 use std::collections::{HashMap, HashSet, VecDeque};
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 use tokio::sync::{broadcast, mpsc, oneshot, watch};
 
 /// Most submissions taken into one batch (one durable append).
@@ -66,6 +67,8 @@ struct Pending {
     submission: Option<Submission>,
     envelope: Envelope,
     timestamp: Timestamp,
+    /// What the member index learns once the entry is durable.
+    index: IndexUpdate,
 }
 
 /// A request for the sequencer: a client's signed envelope, or a command the exchange itself
@@ -154,6 +157,8 @@ pub struct Genesis<'a> {
 pub struct Published {
     pub view: watch::Receiver<Arc<PublicView>>,
     pub events: broadcast::Sender<Arc<String>>,
+    /// Members' grants and payout lines, as of the last durable batch.
+    pub members: Arc<RwLock<MemberIndex>>,
 }
 
 pub struct Sequencer<J: Journal> {
@@ -177,6 +182,8 @@ pub struct Sequencer<J: Journal> {
     runs: Vec<RunView>,
     view: watch::Sender<Arc<PublicView>>,
     events: broadcast::Sender<Arc<String>>,
+    specs: OpenSpecs,
+    members: Arc<RwLock<MemberIndex>>,
 }
 
 impl<J: Journal> Sequencer<J> {
@@ -201,11 +208,20 @@ impl<J: Journal> Sequencer<J> {
         let mut outcomes = HashMap::new();
         let mut outcome_order = VecDeque::new();
         let mut deposits = HashMap::new();
+        let mut specs = OpenSpecs::default();
+        let mut members = MemberIndex::default();
         for (index, bytes) in entries.iter().enumerate() {
             let events = replay_one(&mut state, index as u64, bytes)?;
             runs.extend(events.iter().filter_map(RunView::from_event));
             let entry = LogEntry::decode(bytes).expect("replay_one decoded it");
             last_stamp = entry.input.timestamp;
+            members.apply(specs.update(
+                &state,
+                index as u64,
+                &entry.input.envelope.command,
+                last_stamp.trading_day(),
+                &events,
+            ));
             let key = (entry.input.envelope.signer, entry.input.envelope.sequence);
             let accepted = Arc::new(Accepted {
                 index: index as u64,
@@ -219,6 +235,7 @@ impl<J: Journal> Sequencer<J> {
         let (view, view_rx) = watch::channel(Arc::new(PublicView::default()));
         let (status, status_queries) = mpsc::channel(STATUS_QUERIES_MAX);
         let (events, _) = broadcast::channel(STREAM_EVENTS_MAX);
+        let members = Arc::new(RwLock::new(members));
         let mut sequencer = Sequencer {
             state,
             journal,
@@ -235,6 +252,8 @@ impl<J: Journal> Sequencer<J> {
             runs,
             view,
             events: events.clone(),
+            specs,
+            members: members.clone(),
         };
         sequencer.trim_outcomes();
         if sequencer.state.exchange.is_none() {
@@ -257,6 +276,7 @@ impl<J: Journal> Sequencer<J> {
             Published {
                 view: view_rx,
                 events,
+                members,
             },
             rx,
         ))
@@ -374,6 +394,7 @@ impl<J: Journal> Sequencer<J> {
         let events = apply_verified(&mut self.state, &input).map_err(|refusal| {
             anyhow::anyhow!("the exchange's own command was refused: {refusal}")
         })?;
+        let index = self.index_update(pending.len(), &envelope.command, timestamp, &events);
         let entry = LogEntry::new(input, &events).encode();
         pending.push(Pending {
             entry,
@@ -381,8 +402,27 @@ impl<J: Journal> Sequencer<J> {
             submission: None,
             envelope,
             timestamp,
+            index,
         });
         Ok(())
+    }
+
+    /// The member index's part of an input just applied, the `position`-th of the batch.
+    fn index_update(
+        &mut self,
+        position: usize,
+        command: &Command,
+        timestamp: Timestamp,
+        events: &[Event],
+    ) -> IndexUpdate {
+        let log_index = self.log_size + position as u64;
+        self.specs.update(
+            &self.state,
+            log_index,
+            command,
+            timestamp.trading_day(),
+            events,
+        )
     }
 
     /// Records the run's settlement (D6) right after the run. The reference is the SHA-256 of the
@@ -534,6 +574,12 @@ impl<J: Journal> Sequencer<J> {
                         } => Some(*deposit_reference),
                         _ => None,
                     }));
+                    let index = self.index_update(
+                        pending.len(),
+                        &input.envelope.command,
+                        input.timestamp,
+                        &events,
+                    );
                     let entry = LogEntry::new(input.clone(), &events).encode();
                     pending.push(Pending {
                         entry,
@@ -541,6 +587,7 @@ impl<J: Journal> Sequencer<J> {
                         submission: Some(submission),
                         envelope: input.envelope,
                         timestamp: input.timestamp,
+                        index,
                     });
                 }
                 Err(refusal @ Refusal::SequenceReplayed { .. }) => {
@@ -586,6 +633,7 @@ impl<J: Journal> Sequencer<J> {
         if pending.is_empty() {
             return Ok(());
         }
+        let mut pending = pending;
         let entries: Vec<Vec<u8>> = pending.iter().map(|p| p.entry.clone()).collect();
         if let Err(error) = self.journal.append(&entries).await {
             for Pending { submission, .. } in pending {
@@ -596,6 +644,16 @@ impl<J: Journal> Sequencer<J> {
                 }
             }
             return Err(error);
+        }
+        {
+            // A poisoned lock means a reader panicked while holding it; the index is whole.
+            let mut members = self
+                .members
+                .write()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            for entry in &mut pending {
+                members.apply(std::mem::take(&mut entry.index));
+            }
         }
         for Pending {
             events,

@@ -1,5 +1,5 @@
 //! The crate's one error type. Each variant names a cause and has a stable `code()`, which the
-//! CLI prints and the HTTP API will pass through unchanged.
+//! CLI prints; the exchange's refusals keep the exchange's code ([`Error::Exchange`]).
 
 use crate::market::Ineligible;
 use std::path::Path;
@@ -68,6 +68,10 @@ pub enum Error {
     NothingToCosign,
     #[error("payout line of member m{member} for {month} is not in the run's payout root")]
     PayoutLineMissing { member: u64, month: String },
+    #[error("entry {index} is not in the log as last checked")]
+    EntryNotIncluded { index: u64 },
+    #[error("no checkpoint has been checked yet")]
+    NoCheckedCheckpoint,
     #[error(
         "grant {grant}: recorded share {recorded} micro-USD, the public rules give {expected}"
     )]
@@ -76,10 +80,26 @@ pub enum Error {
         expected: u64,
         recorded: u64,
     },
+
+    // Talking to the exchange (client).
+    #[error("the exchange refused (HTTP {status}, {code}): {detail}")]
+    Exchange {
+        status: u16,
+        /// The exchange's stable problem code (`below_floor`, `duplicate_offer` …).
+        code: String,
+        detail: String,
+    },
+    #[error("cannot reach the exchange: {detail}")]
+    Transport { detail: String },
+    #[error("the exchange's answer is malformed: {detail}")]
+    BadResponse { detail: String },
+    #[error("the vault's member is not registered at the exchange")]
+    NotRegistered,
 }
 
 impl Error {
-    pub fn code(&self) -> &'static str {
+    /// The stable code: the crate's own, or the exchange's for [`Error::Exchange`].
+    pub fn code(&self) -> &str {
         match self {
             Error::WrongPassphrase => "wrong_passphrase",
             Error::StoreTampered => "store_tampered",
@@ -106,6 +126,12 @@ impl Error {
             Error::NothingToCosign => "nothing_to_cosign",
             Error::PayoutLineMissing { .. } => "payout_line_missing",
             Error::EarningsMismatch { .. } => "earnings_mismatch",
+            Error::EntryNotIncluded { .. } => "entry_not_included",
+            Error::NoCheckedCheckpoint => "no_checked_checkpoint",
+            Error::Exchange { code, .. } => code,
+            Error::Transport { .. } => "transport",
+            Error::BadResponse { .. } => "bad_response",
+            Error::NotRegistered => "not_registered",
         }
     }
 

@@ -1,8 +1,7 @@
 //! The member's permission wallet (SPEC W1–W5, M11, M12, M15; whitepaper §IV–V).
 //!
-//! A library: the network side is the caller's (the HTTP client comes with the server, issue 7),
-//! so everything here takes data and returns data, and the market side is tested against the
-//! engine directly.
+//! Everything but [`client`] takes data and returns data, and the market side is tested
+//! against the engine directly; [`client`] talks to the exchange over HTTP.
 //!
 //! | rule | module |
 //! |---|---|
@@ -12,9 +11,11 @@
 //! | W3 terms-of-service auditor and its evaluation | [`tos`] |
 //! | M11, M12 eligibility and offers; M15 sealed delivery and receipts | [`market`], [`delivery`] |
 //! | W5 checkpoints, witness cosigning, payout inclusion, earnings | [`checker`] |
+//! | the exchange's HTTP API, as a member's wallet uses it | [`client`] |
 
 pub mod checker;
 pub mod classifier;
+pub mod client;
 pub mod delivery;
 mod error;
 pub mod eval;

@@ -6,7 +6,7 @@ use crate::checker::CheckerState;
 use crate::classifier::Decision;
 use crate::market::ReceiptRecord;
 use crate::{Error, KeyRole, KeyStore};
-use assay_core::{Category, Micros, PublicKey, TradingDay};
+use assay_core::{Category, MemberId, Micros, PublicKey, TradingDay};
 use assay_market::{AgeBand, Region};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -118,6 +118,9 @@ pub struct VaultContents {
     pub checker: Option<CheckerState>,
     /// The member's next envelope sequence number at the exchange.
     pub next_sequence: u64,
+    /// The member's id at the exchange, once registered.
+    #[serde(default)]
+    pub member: Option<MemberId>,
 }
 
 /// The vault: contents in memory, persisted through a [`KeyStore`].

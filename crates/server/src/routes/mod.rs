@@ -3,6 +3,7 @@
 
 pub mod commands;
 pub mod log;
+pub mod members;
 pub mod public;
 pub mod stream;
 
@@ -25,4 +26,6 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("get", "/tile/{path}"),
     ("get", "/v1/proofs/inclusion"),
     ("get", "/v1/proofs/consistency"),
+    ("get", "/v1/members/{member}/grants"),
+    ("get", "/v1/runs/{month}/payouts/{member}"),
 ];

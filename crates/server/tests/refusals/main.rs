@@ -5,7 +5,7 @@
 //! seen logged as an event where a rule records the outcome; or marked unreachable with the
 //! reason (issue 7's acceptance: "every refusal code reachable through the API").
 //!
-//! Counts (the test prints them): 152 codes. 83 reached over HTTP with the state unchanged;
+//! Counts (the test prints them): 155 codes. 86 reached over HTTP with the state unchanged;
 //! 4 reached over HTTP where a before/after comparison cannot apply (timeout, queue_full,
 //! log_unavailable, shutting_down: other requests run meanwhile, or the sequencer stopped);
 //! 4 logged as events (BasketRefused ×3, BasketUnfillable); 61 unreachable through the API,
@@ -243,6 +243,9 @@ async fn every_row(backend: &str, main: StoreLocation, terminal: StoreLocation) 
     market::third_day(&mut ctx, &mut market).await;
     ctx.advance_to(TradingDay(FIRST_DAY.0 + 16)).await;
     governance::after_voting(&mut ctx, &mut governance).await;
+    // February 1st: January's run is recorded and indexed (D4).
+    ctx.advance_to(TradingDay(FIRST_DAY.0 + 31)).await;
+    server::payout_routes(&mut ctx).await;
     server::stalled(&mut ctx, stalled).await;
     server::break_the_log(&mut ctx, &main).await;
     // The sequencer stopped on the broken store; the stop reports it.

@@ -293,3 +293,18 @@ pub async fn queue_full(ctx: &mut Ctx, location: &StoreLocation) {
     );
     ctx.reached_unproven("queue_full", 503);
 }
+
+/// A member's payout line (W5): a month that does not parse, a month without a run, and a
+/// member the recorded run does not pay.
+pub async fn payout_routes(ctx: &mut Ctx) {
+    let http = ctx.api.http.clone();
+    let base = ctx.api.base.clone();
+    for (path, status, code) in [
+        ("2026-13/payouts/0", 400, "bad_month"),
+        ("2030-01/payouts/0", 404, "unknown_run"),
+        ("2026-01/payouts/999999", 404, "no_payout_line"),
+    ] {
+        let request = http.get(format!("{base}/v1/runs/{path}"));
+        ctx.refused(request, status, code).await;
+    }
+}
