@@ -25,6 +25,7 @@ if [[ "${1:-}" == "--check" ]]; then
       status=1
     fi
   done
+  [[ "$status" == 0 ]] && echo "contracts/artifacts match a fresh build"
   exit "$status"
 fi
 node compile.js artifacts
