@@ -1,6 +1,7 @@
 //! `assay bench …`: measurements that print figures, each beside a baseline measured in the same
 //! run (the machine's SHA-256 rate), never timed assertions.
 
+pub mod chain;
 pub mod engine;
 pub mod http;
 pub mod month;
@@ -30,6 +31,12 @@ pub enum Bench {
         #[arg(long)]
         json: bool,
     },
+    /// Gas of each on-chain settlement step (claim at several proof depths, root, checkpoint
+    /// anchor, pro-rata withdrawal) beside an ERC-20 transfer, and the cost per member per month.
+    Chain {
+        #[arg(long)]
+        json: bool,
+    },
     /// The monthly distribution for N members with random balances, with the payout root.
     Month {
         #[arg(long, default_value_t = 1_000_000)]
@@ -48,6 +55,7 @@ pub fn run(bench: Bench) -> anyhow::Result<()> {
     match bench {
         Bench::Log(args) => crate::bench_log::run(crate::bench_log::BenchCommand::Log(args)),
         Bench::Engine { inputs, json } => engine::run(inputs, json),
+        Bench::Chain { json } => chain::run(json),
         Bench::Month {
             members,
             seed,
