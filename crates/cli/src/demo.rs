@@ -125,6 +125,8 @@ async fn demo(data: &Path, members_count: u64) -> anyhow::Result<()> {
         clock: Clock::simulated(Timestamp(DEMO_START.start().0 + 1_000_000), DEMO_SPEED),
         admin_token: Some(admin_token.clone()),
         rate_per_key: 10_000,
+        // `assay serve --data DIR` afterwards starts from the snapshot written at the stop.
+        snapshots: Some(assay_server::snapshot::SnapshotConfig::in_data_dir(data)),
     };
     let server = start(options).await?;
     let client = Client {

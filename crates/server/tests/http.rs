@@ -42,6 +42,7 @@ async fn server(location: StoreLocation, day: TradingDay, seconds_per_day: f64) 
         clock: Clock::simulated(start_time, 86_400.0 / seconds_per_day),
         admin_token: Some(ADMIN.to_string()),
         rate_per_key: 1_000,
+        snapshots: None,
     })
     .await
     .unwrap()

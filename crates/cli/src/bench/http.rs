@@ -59,6 +59,7 @@ async fn bench(requests: u64, concurrency: usize, json: bool) -> anyhow::Result<
         clock: Clock::simulated(Timestamp(1_767_225_600_000_000), 1.0),
         admin_token: None,
         rate_per_key: 1_000,
+        snapshots: None,
     })
     .await?;
     let envelopes: Vec<Envelope> = (0..requests)

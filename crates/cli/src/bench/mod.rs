@@ -4,6 +4,7 @@
 pub mod engine;
 pub mod http;
 pub mod month;
+pub mod restart;
 
 use clap::Subcommand;
 use std::time::Instant;
@@ -26,6 +27,16 @@ pub enum Bench {
         requests: u64,
         #[arg(long, default_value_t = 64)]
         concurrency: usize,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Start-up time on a log of INPUTS inputs: replaying the whole log, beside starting from a
+    /// snapshot taken TAIL entries before the end and replaying only those.
+    Restart {
+        #[arg(long, default_value_t = 200_000)]
+        inputs: u64,
+        #[arg(long, default_value_t = 10_000)]
+        tail: u64,
         #[arg(long)]
         json: bool,
     },
@@ -54,6 +65,7 @@ pub fn run(bench: Bench) -> anyhow::Result<()> {
             concurrency,
             json,
         } => http::run(requests, concurrency, json),
+        Bench::Restart { inputs, tail, json } => restart::run(inputs, tail, json),
     }
 }
 
