@@ -126,6 +126,8 @@ async fn demo(data: &Path, members_count: u64) -> anyhow::Result<()> {
         admin_token: Some(admin_token.clone()),
         rate_per_key: 10_000,
         queue_inputs_max: assay_server::sequencer::QUEUE_INPUTS_MAX,
+        // `assay serve --data DIR` afterwards starts from the snapshot written at the stop.
+        snapshots: Some(assay_server::snapshot::SnapshotConfig::in_data_dir(data)),
     };
     let server = start(options).await?;
     let client = Client {

@@ -5,6 +5,7 @@ use anyhow::Context;
 use assay_core::{Rules, Timestamp};
 use assay_server::clock::Clock;
 use assay_server::run::{start, ServeOptions};
+use assay_server::snapshot::SnapshotConfig;
 use assay_store::StoreLocation;
 use clap::{Args, ValueEnum};
 use std::net::SocketAddr;
@@ -40,6 +41,10 @@ pub struct ServeArgs {
     /// Requests per second per signing key before 429.
     #[arg(long, default_value_t = 1_000)]
     rate_per_key: u32,
+    /// Write a snapshot of the engine state to DATA/snapshots every N log entries (and at a
+    /// graceful stop), so a restart replays only the log after it; 0: only at the stop.
+    #[arg(long, default_value_t = assay_server::snapshot::SNAPSHOT_INTERVAL_ENTRIES)]
+    snapshot_every: u64,
 }
 
 /// The admin token for the operator routes (deposits, bans) lives in DATA/admin.token (0600),
@@ -100,8 +105,22 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
             admin_token: Some(admin_token(&args.data)?),
             rate_per_key: args.rate_per_key,
             queue_inputs_max: assay_server::sequencer::QUEUE_INPUTS_MAX,
+            snapshots: Some(SnapshotConfig {
+                interval_entries: args.snapshot_every,
+                ..SnapshotConfig::in_data_dir(&args.data)
+            }),
         })
         .await?;
+        match server.started.snapshot_size {
+            Some(size) => eprintln!(
+                "started from the snapshot at log size {size}, replayed {} entries",
+                server.started.replayed_entries
+            ),
+            None => eprintln!(
+                "replayed the whole log ({} entries)",
+                server.started.replayed_entries
+            ),
+        }
         eprintln!(
             "assay serving on http://{} (data in {}); Ctrl-C stops",
             server.addr,

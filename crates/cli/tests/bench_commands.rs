@@ -90,3 +90,23 @@ fn bench_http_reports_throughput_latency_and_the_verify_baseline() {
         );
     }
 }
+
+#[test]
+fn bench_restart_starts_both_ways_and_reports_the_ratio() {
+    // The command itself fails unless the first start replayed the whole log and the second
+    // started from the snapshot and replayed exactly the tail.
+    let json = bench(&["restart", "--inputs", "3000", "--tail", "500", "--json"]);
+    assert_eq!(json["tail"], 500, "{json}");
+    for key in [
+        "full_replay_start_seconds",
+        "snapshot_start_seconds",
+        "speedup",
+        "snapshot_bytes",
+        "snapshot_write_seconds",
+    ] {
+        assert!(
+            json[key].as_f64().is_some_and(|v| v > 0.0),
+            "missing `{key}` in {json}"
+        );
+    }
+}

@@ -5,7 +5,7 @@ use crate::command::{Choice, Digest, Party};
 use assay_coop::governance::{founding_bylaws, BOARD_SEATS};
 use assay_coop::{Clause, ClauseChange, PayoutLine, Trigger};
 use assay_core::{MemberId, Month, Timestamp, TradingDay};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 /// Most proposals (elections, amendments, rules changes, appeals) open at once.
@@ -18,7 +18,7 @@ pub const CLAUSE_CHANGES_MAX: usize = 64;
 pub const RULES_JSON_BYTES_MAX: usize = 64 * 1024;
 
 /// A board seat's holder and term (G1).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Seat {
     pub member: MemberId,
     pub since: TradingDay,
@@ -27,7 +27,7 @@ pub struct Seat {
 }
 
 /// What an open proposal asks.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Motion {
     Election {
         seat: u8,
@@ -55,7 +55,7 @@ impl Motion {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Proposal {
     pub motion: Motion,
     pub opened: Timestamp,
@@ -65,7 +65,7 @@ pub struct Proposal {
     pub ballots: BTreeMap<MemberId, Choice>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Governance {
     pub seats: [Option<Seat>; BOARD_SEATS],
     /// Open proposals only: a tally removes its proposal (the log keeps the history).
@@ -104,7 +104,7 @@ impl Governance {
 }
 
 /// A run whose payouts the rails have not yet been recorded as executing (D6, X1.3).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UnsettledRun {
     pub month: Month,
     pub payout_root: Digest,
@@ -114,7 +114,7 @@ pub struct UnsettledRun {
 }
 
 /// The pill was swallowed (X2): nothing but the final payout's settlement happens after.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Termination {
     pub trigger: Trigger,
     pub at: Timestamp,

@@ -3,7 +3,8 @@
 //! `apply(&mut State, &Input) -> Outcome`: a signed command stamped by the sequencer goes in;
 //! events, or a refusal with a stable code, come out. A refusal changes nothing. [`replay`]
 //! rebuilds the state from log entries; [`State::hash`] is equal on every machine that
-//! replayed the same log.
+//! replayed the same log. [`encode_snapshot`] and [`decode_snapshot`] turn a state into bytes
+//! and back, so a restart replays only the log's tail.
 //!
 //! Invariant: no I/O, no clock, no randomness. Time is the sequencer's stamp on each input;
 //! the selection lottery's seed is a hash of the members' own attestations.
@@ -24,6 +25,7 @@ mod entry;
 mod event;
 pub mod governance;
 mod refusal;
+mod snapshot;
 mod state;
 
 pub use apply::payout_leaf;
@@ -35,4 +37,8 @@ pub use command::{
 pub use entry::{events_digest, execute, replay, replay_one, LogEntry, ReplayError, ENTRY_VERSION};
 pub use event::{Event, MemberShare};
 pub use refusal::Refusal;
+pub use snapshot::{
+    decode_snapshot, encode_snapshot, read_snapshot_header, SnapshotError, SnapshotHeader,
+    SNAPSHOT_HEADER_BYTES, SNAPSHOT_MAGIC, SNAPSHOT_PAYLOAD_BYTES_MAX, SNAPSHOT_VERSION,
+};
 pub use state::{Basket, Buyer, CategoryMarket, Grant, Member, State};

@@ -10,11 +10,11 @@ use assay_core::{
     BasketId, BuyerId, Category, MemberId, Micros, Month, PublicKey, Rules, TradingDay,
 };
 use assay_market::{BasketSpec, Bid, DayTrades, PriceHistory, SupplyController};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use sha2::{Digest as _, Sha256};
 use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Member {
     pub key: PublicKey,
     pub device_key: PublicKey,
@@ -35,7 +35,7 @@ pub struct Member {
     pub appealed: bool,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Buyer {
     pub key: PublicKey,
     /// Prepaid money free to spend.
@@ -47,14 +47,14 @@ pub struct Buyer {
     pub appealed: bool,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OfferRecord {
     pub member: MemberId,
     pub profile_tag: u64,
     pub attestation: crate::command::Signature,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Basket {
     pub buyer: BuyerId,
     pub spec: BasketSpec,
@@ -67,7 +67,7 @@ pub struct Basket {
     pub bids: Vec<Bid>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Grant {
     pub buyer: BuyerId,
     pub basket: BasketId,
@@ -78,13 +78,15 @@ pub struct Grant {
 }
 
 /// One category's market: prices, breaker, supply controller and today's trades.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CategoryMarket {
     pub history: PriceHistory,
     pub supply: SupplyController,
     pub today: DayTrades,
 }
 
+/// Not `Deserialize`: `Rules` decodes only from names (JSON, TOML), so a snapshot carries the
+/// exchange through `exchange_wire`, with the rules as their canonical JSON.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Exchange {
     pub key: PublicKey,
@@ -97,10 +99,14 @@ pub struct Exchange {
     pub genesis_day: TradingDay,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// Serialized for snapshots (`crate::snapshot`): the key indexes are derived from `members` and
+/// `buyers` and left out, and `sequences` is written sorted, so equal states encode equally.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct State {
     /// Set by the genesis entry.
+    #[serde(with = "exchange_wire")]
     pub exchange: Option<Exchange>,
+    #[serde(with = "sorted_sequences")]
     pub sequences: HashMap<PublicKey, u64>,
     pub now: Option<assay_core::Timestamp>,
     pub open_day: TradingDay,
@@ -110,10 +116,13 @@ pub struct State {
     pub run_pending: Option<Month>,
     pub books: MonthBooks,
     pub members: Vec<Member>,
+    #[serde(skip)]
     pub member_by_key: HashMap<PublicKey, MemberId>,
     /// Index of members' device keys: one device, one member.
+    #[serde(skip)]
     pub member_by_device: HashMap<PublicKey, MemberId>,
     pub buyers: Vec<Buyer>,
+    #[serde(skip)]
     pub buyer_by_key: HashMap<PublicKey, BuyerId>,
     /// Keys that can never register again (E1, E2).
     pub banned_keys: BTreeSet<PublicKey>,
@@ -155,6 +164,38 @@ impl State {
         self.buyers.get(id.0 as usize)
     }
 
+    /// Rebuilds the key indexes from `members` and `buyers` (after decoding a snapshot). Fails,
+    /// naming the index, if two parties share a key: registration never lets that happen.
+    pub(crate) fn rebuild_indexes(&mut self) -> Result<(), &'static str> {
+        self.member_by_key.clear();
+        self.member_by_device.clear();
+        self.buyer_by_key.clear();
+        for (index, member) in self.members.iter().enumerate() {
+            let id = MemberId(index as u64);
+            if self.member_by_key.insert(member.key, id).is_some() {
+                return Err("two members share a key");
+            }
+            if self
+                .member_by_device
+                .insert(member.device_key, id)
+                .is_some()
+            {
+                return Err("two members share a device key");
+            }
+        }
+        for (index, buyer) in self.buyers.iter().enumerate() {
+            if self.member_by_key.contains_key(&buyer.key)
+                || self
+                    .buyer_by_key
+                    .insert(buyer.key, BuyerId(index as u64))
+                    .is_some()
+            {
+                return Err("a buyer shares a key with another party");
+            }
+        }
+        Ok(())
+    }
+
     /// SHA-256 over a canonical encoding of the whole state: equal on every machine that
     /// replayed the same log (invariant 1). Costs O(state); call it at checkpoints, not per input.
     pub fn hash(&self) -> Digest {
@@ -183,6 +224,91 @@ impl State {
         // `member_by_key`, `member_by_device` and `buyer_by_key` are indexes derived from
         // `members` and `buyers`.
         hasher.finalize().into()
+    }
+}
+
+/// `State::exchange` in a snapshot: the rules as their canonical JSON (whose SHA-256 is the
+/// rules hash), parsed and validated again when decoded.
+mod exchange_wire {
+    use super::Exchange;
+    use crate::command::Digest;
+    use assay_core::{PublicKey, Rules, TradingDay};
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    #[derive(Serialize, Deserialize)]
+    struct Wire {
+        key: PublicKey,
+        rules_json: String,
+        rules_hash: Digest,
+        log_origin: String,
+        log_vkey: String,
+        genesis_day: TradingDay,
+    }
+
+    pub fn serialize<S: Serializer>(
+        exchange: &Option<Exchange>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        exchange
+            .as_ref()
+            .map(|e| Wire {
+                key: e.key,
+                rules_json: e.rules.canonical_json(),
+                rules_hash: e.rules_hash,
+                log_origin: e.log_origin.clone(),
+                log_vkey: e.log_vkey.clone(),
+                genesis_day: e.genesis_day,
+            })
+            .serialize(serializer)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Option<Exchange>, D::Error> {
+        let Some(wire) = Option::<Wire>::deserialize(deserializer)? else {
+            return Ok(None);
+        };
+        let rules = Rules::from_json_str(&wire.rules_json).map_err(serde::de::Error::custom)?;
+        Ok(Some(Exchange {
+            key: wire.key,
+            rules,
+            rules_hash: wire.rules_hash,
+            log_origin: wire.log_origin,
+            log_vkey: wire.log_vkey,
+            genesis_day: wire.genesis_day,
+        }))
+    }
+}
+
+/// `State::sequences` as a list sorted by key: a `HashMap`'s order would make two encodings of
+/// one state differ.
+mod sorted_sequences {
+    use assay_core::PublicKey;
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+    use std::collections::HashMap;
+
+    pub fn serialize<S: Serializer>(
+        sequences: &HashMap<PublicKey, u64>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        let mut sorted: Vec<(&PublicKey, &u64)> = sequences.iter().collect();
+        sorted.sort_unstable();
+        sorted.serialize(serializer)
+    }
+
+    /// Refuses a key listed twice: the list came from a map.
+    pub fn deserialize<'de, D: Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<HashMap<PublicKey, u64>, D::Error> {
+        let listed = Vec::<(PublicKey, u64)>::deserialize(deserializer)?;
+        let count = listed.len();
+        let sequences: HashMap<PublicKey, u64> = listed.into_iter().collect();
+        if sequences.len() != count {
+            return Err(serde::de::Error::custom(
+                "a signer's sequence is listed twice",
+            ));
+        }
+        Ok(sequences)
     }
 }
 

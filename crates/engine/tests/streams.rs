@@ -7,7 +7,7 @@ mod common;
 
 use assay_core::{BasketId, BuyerId, Category, MemberId, Micros, TradingDay};
 use assay_engine::command::{offtake_consent_message, sign_bytes};
-use assay_engine::{replay, Command, Event, Party};
+use assay_engine::{decode_snapshot, encode_snapshot, replay, replay_one, Command, Event, Party};
 use common::*;
 use proptest::prelude::*;
 
@@ -228,6 +228,26 @@ proptest! {
         let replayed = replay(h.entries.iter().map(Vec::as_slice)).unwrap();
         prop_assert_eq!(replayed.hash(), h.state.hash());
         prop_assert_eq!(&replayed, &h.state);
+    }
+
+    /// Issue 7's snapshots: a snapshot taken after any prefix of the log, decoded, plus a replay
+    /// of the rest, reaches exactly the state a full replay reaches (rule L3).
+    #[test]
+    fn a_snapshot_plus_the_tail_is_a_full_replay(
+        actions in proptest::collection::vec(action(), 1..120),
+        cut in any::<prop::sample::Index>(),
+    ) {
+        let h = play(&actions);
+        let cut = cut.index(h.entries.len() + 1);
+        let prefix = replay(h.entries[..cut].iter().map(Vec::as_slice)).unwrap();
+        let (header, mut state) = decode_snapshot(&encode_snapshot(&prefix, cut as u64)).unwrap();
+        prop_assert_eq!(header.log_size, cut as u64);
+        prop_assert_eq!(&state, &prefix);
+        for (index, entry) in h.entries.iter().enumerate().skip(cut) {
+            replay_one(&mut state, index as u64, entry).unwrap();
+        }
+        prop_assert_eq!(state.hash(), h.state.hash());
+        prop_assert_eq!(&state, &h.state);
     }
 }
 

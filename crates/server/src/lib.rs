@@ -2,7 +2,8 @@
 //!
 //! Shape: handlers parse and rate-limit, then queue the request to the [`sequencer`], which is
 //! the only writer. Public reads come from a [`view::PublicView`] the sequencer publishes after
-//! each batch, so reads never wait on the writer. Invariant: this crate contains no rules; it
+//! each batch, so reads never wait on the writer. A restart starts from the newest good
+//! [`snapshot`] and replays only the log after it ([`resume`]). Invariant: this crate contains no rules; it
 //! calls `assay-engine` for every decision.
 
 pub mod clock;
@@ -11,9 +12,11 @@ pub mod limits;
 pub mod members;
 pub mod openapi;
 pub mod problem;
+pub mod resume;
 pub mod routes;
 pub mod run;
 pub mod sequencer;
+pub mod snapshot;
 pub mod store_journal;
 pub mod view;
 

@@ -94,6 +94,17 @@ pub struct IndexUpdate {
 pub struct OpenSpecs(HashMap<BasketId, BasketSpec>);
 
 impl OpenSpecs {
+    /// The specs of the baskets open in `state` (a start from a snapshot).
+    pub fn of_open_baskets(state: &State) -> OpenSpecs {
+        OpenSpecs(
+            state
+                .baskets
+                .iter()
+                .map(|(id, open)| (*id, open.spec.clone()))
+                .collect(),
+        )
+    }
+
     /// Builds the index update of one applied input. `state` is the state right after it.
     pub fn update(
         &mut self,

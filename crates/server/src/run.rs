@@ -2,8 +2,10 @@
 
 use crate::clock::Clock;
 use crate::limits::RateLimiter;
+use crate::resume::Resume;
 use crate::routes::log::LogReader;
 use crate::sequencer::{Genesis, Sequencer};
+use crate::snapshot::{SnapshotConfig, Snapshotter};
 use crate::store_journal::StoreJournal;
 use crate::{router, AppState};
 use anyhow::Context;
@@ -29,16 +31,32 @@ pub struct ServeOptions {
     /// Requests the sequencer's queue holds before it answers 503 with Retry-After
     /// (`sequencer::QUEUE_INPUTS_MAX` unless a test wants a full queue soon).
     pub queue_inputs_max: usize,
+    /// Where snapshots are kept and how often they are written; `None`: never, and every
+    /// start replays the whole log.
+    pub snapshots: Option<SnapshotConfig>,
+}
+
+/// How the engine state was rebuilt at start.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Started {
+    /// The log size of the snapshot started from, if one was.
+    pub snapshot_size: Option<u64>,
+    /// Entries replayed on top of it (or from the start).
+    pub replayed_entries: u64,
+    /// The log's size found in the store (before a new log's genesis).
+    pub log_size: u64,
 }
 
 pub struct RunningServer {
     pub addr: SocketAddr,
+    pub started: Started,
     shutdown: oneshot::Sender<()>,
     http: JoinHandle<std::io::Result<()>>,
     sequencer: JoinHandle<StoreJournal>,
 }
 
-/// Opens the store (replaying the log into the engine), then serves until [`RunningServer::stop`].
+/// Opens the store, rebuilds the engine state (from the newest good snapshot and the log after
+/// it, or by replaying the whole log), then serves until [`RunningServer::stop`].
 pub async fn start(options: ServeOptions) -> anyhow::Result<RunningServer> {
     let store = AnyStore::open(&options.location)
         .await
@@ -47,6 +65,19 @@ pub async fn start(options: ServeOptions) -> anyhow::Result<RunningServer> {
         .await
         .context("resuming the log")?;
     let vkey = writer.verifier_key().to_vkey();
+    let resume = match &options.snapshots {
+        Some(config) => crate::snapshot::resume(config, &writer, &options.origin).await,
+        None => Resume::empty(),
+    };
+    let started = Started {
+        snapshot_size: resume.snapshot_size,
+        replayed_entries: writer.size() - resume.snapshot_size.unwrap_or(0),
+        log_size: writer.size(),
+    };
+    let snapshotter = options
+        .snapshots
+        .clone()
+        .map(|config| Snapshotter::new(config, resume.snapshot_size.unwrap_or(0)));
     let journal = StoreJournal::new(writer);
     let rules_json = options.rules.canonical_json();
     let genesis = Genesis {
@@ -60,6 +91,8 @@ pub async fn start(options: ServeOptions) -> anyhow::Result<RunningServer> {
         options.exchange_key.clone(),
         genesis,
         options.queue_inputs_max,
+        resume,
+        snapshotter,
     )
     .await
     .context("replaying the log")?;
@@ -104,6 +137,7 @@ pub async fn start(options: ServeOptions) -> anyhow::Result<RunningServer> {
     });
     Ok(RunningServer {
         addr,
+        started,
         shutdown,
         http,
         sequencer,
@@ -112,8 +146,8 @@ pub async fn start(options: ServeOptions) -> anyhow::Result<RunningServer> {
 
 impl RunningServer {
     /// Graceful stop: no new connections; requests in flight finish (their commands are
-    /// applied and durable, or refused cleanly); then the sequencer drains, signs a final
-    /// checkpoint and closes the store.
+    /// applied and durable, or refused cleanly); then the sequencer drains, writes a last
+    /// snapshot (if configured), signs a final checkpoint and closes the store.
     pub async fn stop(self) -> anyhow::Result<()> {
         let _ = self.shutdown.send(());
         self.http.await.context("joining the HTTP task")??;

@@ -8,12 +8,13 @@
 use crate::clock::Clock;
 use crate::journal::Journal;
 use crate::members::{IndexUpdate, MemberIndex, OpenSpecs};
+use crate::resume::{remember_deposits, EntryEvents, Resume};
+use crate::snapshot::{PendingSnapshot, Snapshotter};
 use crate::view::{PublicView, RunView};
 use assay_core::{BuyerId, Micros, PublicKey, Timestamp, TradingDay};
 use assay_engine::command::Digest;
 use assay_engine::{
-    apply_verified, replay_one, verify_signatures, Command, Envelope, Event, Input, LogEntry,
-    Refusal, State,
+    apply_verified, verify_signatures, Command, Envelope, Event, Input, LogEntry, Refusal, State,
 };
 use ed25519_dalek::SigningKey;
 use serde::Serialize;
@@ -175,63 +176,53 @@ pub struct Sequencer<J: Journal> {
     /// was lost (a timeout, a crash) gets the original outcome instead of crediting the buyer
     /// twice. Never trimmed: a forgotten reference could be credited again. One per deposit in
     /// the log, like the state's own records.
-    deposits: HashMap<Digest, (BuyerId, Micros, Arc<Accepted>)>,
+    deposits: crate::resume::Deposits,
     status_queries: mpsc::Receiver<oneshot::Sender<StateSnapshot>>,
     /// `State::hash` is O(state): computed once per log size asked about.
     status_cache: Option<StateSnapshot>,
     runs: Vec<RunView>,
+    run_entries: Vec<EntryEvents>,
     view: watch::Sender<Arc<PublicView>>,
     events: broadcast::Sender<Arc<String>>,
     specs: OpenSpecs,
     members: Arc<RwLock<MemberIndex>>,
+    snapshots: Option<Snapshotter>,
 }
 
 impl<J: Journal> Sequencer<J> {
-    /// Replays the journal (checking every signature and event digest), writes genesis if the
-    /// journal is empty, and returns the sequencer with its handle and published channels.
+    /// Replays the journal from where `resume` stands (checking every signature and event
+    /// digest), writes genesis if the journal is empty, and returns the sequencer with its
+    /// handle and published channels. `snapshots`, if given, writes snapshots from then on.
     pub async fn start(
         journal: J,
         clock: Clock,
         exchange: SigningKey,
         genesis: Genesis<'_>,
         queue_inputs_max: usize,
+        mut resume: Resume,
+        snapshots: Option<Snapshotter>,
     ) -> anyhow::Result<(
         Sequencer<J>,
         SequencerHandle,
         Published,
         mpsc::Receiver<Submission>,
     )> {
-        let mut state = State::new();
-        let mut runs = Vec::new();
-        let entries = journal.entries().await?;
-        let mut last_stamp = Timestamp(i64::MIN);
-        let mut outcomes = HashMap::new();
-        let mut outcome_order = VecDeque::new();
-        let mut deposits = HashMap::new();
-        let mut specs = OpenSpecs::default();
-        let mut members = MemberIndex::default();
-        for (index, bytes) in entries.iter().enumerate() {
-            let events = replay_one(&mut state, index as u64, bytes)?;
-            runs.extend(events.iter().filter_map(RunView::from_event));
-            let entry = LogEntry::decode(bytes).expect("replay_one decoded it");
-            last_stamp = entry.input.timestamp;
-            members.apply(specs.update(
-                &state,
-                index as u64,
-                &entry.input.envelope.command,
-                last_stamp.trading_day(),
-                &events,
-            ));
-            let key = (entry.input.envelope.signer, entry.input.envelope.sequence);
-            let accepted = Arc::new(Accepted {
-                index: index as u64,
-                timestamp: last_stamp.0,
-                events,
-            });
-            remember_deposits(&mut deposits, &accepted);
-            outcomes.insert(key, (entry.input.envelope, accepted));
-            outcome_order.push_back(key);
-        }
+        let entries = journal.entries(resume.log_size).await?;
+        resume.replay(&entries)?;
+        drop(entries);
+        let Resume {
+            state,
+            log_size,
+            last_stamp,
+            outcomes,
+            outcome_order,
+            runs,
+            run_entries,
+            deposits,
+            specs,
+            members,
+            ..
+        } = resume;
         let (view, view_rx) = watch::channel(Arc::new(PublicView::default()));
         let (status, status_queries) = mpsc::channel(STATUS_QUERIES_MAX);
         let (events, _) = broadcast::channel(STREAM_EVENTS_MAX);
@@ -243,17 +234,19 @@ impl<J: Journal> Sequencer<J> {
             exchange,
             last_stamp,
             batch_now: Timestamp(i64::MIN),
-            log_size: entries.len() as u64,
+            log_size,
             outcomes,
             outcome_order,
             deposits,
             status_queries,
             status_cache: None,
             runs,
+            run_entries,
             view,
             events: events.clone(),
             specs,
             members: members.clone(),
+            snapshots,
         };
         sequencer.trim_outcomes();
         if sequencer.state.exchange.is_none() {
@@ -356,11 +349,46 @@ impl<J: Journal> Sequencer<J> {
             if let Err(error) = self.process(batch).await {
                 // The state may now be ahead of the durable log: stop, and let a restart replay
                 // the log (every acknowledged input is in it; nothing else was acknowledged).
+                // No snapshot of this state may be written.
                 eprintln!("sequencer stopping: {error:#}");
-                break;
+                if let Some(snapshots) = &mut self.snapshots {
+                    snapshots.finish().await;
+                }
+                return self.journal;
+            }
+        }
+        // A graceful stop: the state is exactly the durable log, so a restart need replay
+        // nothing.
+        if let Some(mut snapshots) = self.snapshots.take() {
+            snapshots.finish().await;
+            if snapshots.last_size() < self.log_size {
+                snapshots.begin(self.pending_snapshot());
+                snapshots.finish().await;
             }
         }
         self.journal
+    }
+
+    /// What a snapshot of the state now holds; cloning the state is the only O(state) work done
+    /// here, on the writer's task. Encoding, hashing and writing happen on a blocking thread.
+    fn pending_snapshot(&self) -> PendingSnapshot {
+        let recent = self
+            .outcome_order
+            .len()
+            .min(crate::snapshot::SNAPSHOT_OUTCOMES_MAX);
+        let outcomes = self
+            .outcome_order
+            .iter()
+            .skip(self.outcome_order.len() - recent)
+            .map(|key| self.outcomes[key].1.clone())
+            .collect();
+        PendingSnapshot {
+            state: self.state.clone(),
+            log_size: self.log_size,
+            log_root: self.journal.root(),
+            outcomes,
+            runs: self.run_entries.clone(),
+        }
     }
 
     /// The next stamp: the clock as read at the start of the batch (`batch_now`), or one
@@ -671,6 +699,15 @@ impl<J: Journal> Sequencer<J> {
                     self.runs.push(run);
                 }
             }
+            if events
+                .iter()
+                .any(|event| RunView::from_event(event).is_some())
+            {
+                self.run_entries.push(EntryEvents {
+                    index,
+                    events: events.clone(),
+                });
+            }
             let key = (envelope.signer, envelope.sequence);
             let accepted = Arc::new(Accepted {
                 index,
@@ -686,6 +723,16 @@ impl<J: Journal> Sequencer<J> {
         }
         self.trim_outcomes();
         self.publish();
+        if self
+            .snapshots
+            .as_ref()
+            .is_some_and(|snapshots| snapshots.due(self.log_size))
+        {
+            let pending = self.pending_snapshot();
+            if let Some(snapshots) = &mut self.snapshots {
+                snapshots.begin(pending);
+            }
+        }
         Ok(())
     }
 
@@ -715,25 +762,5 @@ impl<J: Journal> Sequencer<J> {
     fn publish(&self) {
         let view = PublicView::build(&self.state, self.log_size, &self.runs);
         self.view.send_replace(Arc::new(view));
-    }
-}
-
-/// Records the deposits an accepted input made, by reference; the first use of a reference wins
-/// (a log written before references were checked may repeat one).
-fn remember_deposits(
-    deposits: &mut HashMap<Digest, (BuyerId, Micros, Arc<Accepted>)>,
-    accepted: &Arc<Accepted>,
-) {
-    for event in &accepted.events {
-        if let Event::BuyerFunded {
-            buyer,
-            amount,
-            deposit_reference,
-        } = event
-        {
-            deposits
-                .entry(*deposit_reference)
-                .or_insert_with(|| (*buyer, *amount, accepted.clone()));
-        }
     }
 }

@@ -48,15 +48,19 @@ impl Journal for StoreJournal {
         Ok(appended.size)
     }
 
-    async fn entries(&self) -> anyhow::Result<Vec<Vec<u8>>> {
+    async fn entries(&self, start: u64) -> anyhow::Result<Vec<Vec<u8>>> {
         let size = self.writer.size();
-        let mut entries = Vec::with_capacity(size as usize);
-        let mut start = 0;
+        let mut entries = Vec::with_capacity(size.saturating_sub(start) as usize);
+        let mut start = start;
         while start < size {
             let end = (start + ENTRIES_READ_MAX).min(size);
             entries.extend(self.writer.store().entries(start, end).await?);
             start = end;
         }
         Ok(entries)
+    }
+
+    fn root(&self) -> assay_log::Hash {
+        self.writer.root()
     }
 }

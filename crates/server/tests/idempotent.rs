@@ -42,6 +42,8 @@ async fn open(journal: MemoryJournal) -> (Sequencer<MemoryJournal>, SequencerHan
             log_vkey: &vkey,
         },
         assay_server::sequencer::QUEUE_INPUTS_MAX,
+        assay_server::resume::Resume::empty(),
+        None,
     )
     .await
     .unwrap();

@@ -33,6 +33,7 @@ async fn server(location: StoreLocation) -> RunningServer {
         admin_token: Some(ADMIN.to_string()),
         rate_per_key: 1_000,
         queue_inputs_max: assay_server::sequencer::QUEUE_INPUTS_MAX,
+        snapshots: None,
     })
     .await
     .unwrap()

@@ -21,7 +21,14 @@ const MEMBERS: u64 = 4_000;
 const BASKETS_PER_DAY: u64 = 200;
 const BATCH_INPUTS_MAX: usize = 512;
 
-fn key(seed: u64) -> SigningKey {
+/// The workload's log origin; its checkpoint key is [`log_signer`], its exchange key `key(0)`.
+pub(super) const ORIGIN: &str = "bench.assay/log";
+
+pub(super) fn log_signer() -> anyhow::Result<assay_log::NoteSigner> {
+    Ok(assay_log::NoteSigner::new(ORIGIN, &[1; 32])?)
+}
+
+pub(super) fn key(seed: u64) -> SigningKey {
     SigningKey::from_bytes(&Sha256::digest(seed.to_be_bytes()).into())
 }
 
@@ -54,7 +61,9 @@ impl Builder {
     }
 }
 
-fn build(count: u64) -> anyhow::Result<Vec<Input>> {
+/// `count` accepted inputs (members and buyers register, baskets are posted, offered on, bid on
+/// and closed, days close and months run), genesis first.
+pub(super) fn build(count: u64) -> anyhow::Result<Vec<Input>> {
     let rules = Rules::from_toml_str(crate::rules_cmd::DEFAULT_RULES)?;
     let first_day = TradingDay(20_454); // 2026-01-01
     let mut b = Builder {
@@ -63,10 +72,10 @@ fn build(count: u64) -> anyhow::Result<Vec<Input>> {
         now: first_day.start(),
         exchange: key(0),
     };
-    let log_key = assay_log::NoteSigner::new("bench.assay/log", &[1; 32])?;
+    let log_key = log_signer()?;
     b.exchange(Command::Genesis {
         rules_json: rules.canonical_json(),
-        log_origin: "bench.assay/log".to_string(),
+        log_origin: ORIGIN.to_string(),
         log_vkey: log_key.verifier_key().to_vkey(),
     })?;
     let buyers: Vec<SigningKey> = (0..BUYERS).map(|i| key(1_000_000 + i)).collect();

@@ -6,6 +6,7 @@ pub mod engine;
 pub mod http;
 pub mod month;
 mod month_rails;
+pub mod restart;
 
 use clap::Subcommand;
 use std::time::Instant;
@@ -34,6 +35,16 @@ pub enum Bench {
     /// Gas of each on-chain settlement step (claim at several proof depths, root, checkpoint
     /// anchor, pro-rata withdrawal) beside an ERC-20 transfer, and the cost per member per month.
     Chain {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Start-up time on a log of INPUTS inputs: replaying the whole log, beside starting from a
+    /// snapshot taken TAIL entries before the end and replaying only those.
+    Restart {
+        #[arg(long, default_value_t = 200_000)]
+        inputs: u64,
+        #[arg(long, default_value_t = 10_000)]
+        tail: u64,
         #[arg(long)]
         json: bool,
     },
@@ -67,6 +78,7 @@ pub fn run(bench: Bench) -> anyhow::Result<()> {
             concurrency,
             json,
         } => http::run(requests, concurrency, json),
+        Bench::Restart { inputs, tail, json } => restart::run(inputs, tail, json),
     }
 }
 

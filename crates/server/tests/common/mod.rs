@@ -67,6 +67,7 @@ pub async fn start_server_with_queue(
         admin_token: Some(ADMIN.to_string()),
         rate_per_key,
         queue_inputs_max,
+        snapshots: None,
     })
     .await
     .unwrap()

@@ -54,6 +54,7 @@ pub async fn server_with_log_key(
         admin_token: Some(ADMIN.to_string()),
         rate_per_key: 1_000,
         queue_inputs_max: assay_server::sequencer::QUEUE_INPUTS_MAX,
+        snapshots: None,
     })
     .await
     .unwrap()
