@@ -170,7 +170,7 @@ async fn a_full_month_over_http_on_postgres() {
         eprintln!("ASSAY_TEST_DATABASE_URL is not set: skipping PostgreSQL (CI sets it)");
         return;
     };
-    let schema = format!("assay_http_{}", std::process::id());
+    let schema = common::fresh_schema("assay_http");
     full_month(StoreLocation::Postgres {
         url,
         schema: Some(schema),

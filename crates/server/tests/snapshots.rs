@@ -226,7 +226,13 @@ async fn a_restart_from_a_snapshot_equals_a_full_replay_on_postgres() {
     let log = Log {
         location: StoreLocation::Postgres {
             url,
-            schema: Some(format!("assay_snapshots_{}", std::process::id())),
+            schema: Some(format!(
+                "assay_snapshots_{}_{}",
+                std::process::id(),
+                std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map_or(0, |elapsed| elapsed.as_nanos())
+            )),
         },
         origin: ORIGIN,
         rules: rules(),

@@ -237,3 +237,12 @@ impl Party {
         self.sign(command)
     }
 }
+
+/// A PostgreSQL schema name no earlier run used: these tests leave their schemas behind for
+/// inspection, and a later process may get the same pid.
+pub fn fresh_schema(prefix: &str) -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |elapsed| elapsed.as_nanos());
+    format!("{prefix}_{}_{nanos}", std::process::id())
+}
