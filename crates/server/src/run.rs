@@ -96,6 +96,11 @@ pub async fn start(options: ServeOptions) -> anyhow::Result<RunningServer> {
     )
     .await
     .context("replaying the log")?;
+    // Opened before the sequencer runs: opening checks the head against the stored entries in
+    // two reads, which an append between them would make look torn.
+    let reader_store = AnyStore::open(&options.location)
+        .await
+        .context("opening the store for reads")?;
     let rules = sequencer.state().rules().cloned().unwrap_or(options.rules);
     let sequencer = tokio::spawn(async move {
         let mut journal = sequencer.run(queue).await;
@@ -105,9 +110,6 @@ pub async fn start(options: ServeOptions) -> anyhow::Result<RunningServer> {
         }
         journal
     });
-    let reader_store = AnyStore::open(&options.location)
-        .await
-        .context("opening the store for reads")?;
     let app = AppState {
         sequencer: handle,
         view: published.view,
