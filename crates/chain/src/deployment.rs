@@ -170,16 +170,19 @@ impl Deployment {
         self.chain.call(self.exchange.address(), self.anchor, &call)
     }
 
-    /// Mints `amount` test USDC to `from` and has it transfer them to the treasury.
+    /// Mints `amount` test USDC to `from`, which approves the treasury and funds it (`fund`).
     pub fn deposit(&mut self, from: Address, amount: u64) -> Result<(), Error> {
         let amount = U256::from(amount);
         let mint = TestUSDC::mintCall { to: from, amount };
         self.chain.call(from, self.usdc, &mint)?.into_output()?;
-        let transfer = TestUSDC::transferCall {
-            to: self.treasury,
+        let approve = TestUSDC::approveCall {
+            spender: self.treasury,
             value: amount,
         };
-        self.chain.call(from, self.usdc, &transfer)?.into_output()?;
+        self.chain.call(from, self.usdc, &approve)?.into_output()?;
+        self.chain
+            .call(from, self.treasury, &Treasury::fundCall { amount })?
+            .into_output()?;
         Ok(())
     }
 

@@ -127,6 +127,13 @@ fn a_missed_root_fires_the_pill_at_00_00_utc_on_the_4th() {
         .call(STRANGER, treasury, &Treasury::fireTriggerCall {})
         .unwrap();
     assert!(early.reverted_with::<Treasury::NoTrigger>(), "{early:?}");
+    let late = prepare(
+        &mut deployment,
+        FEBRUARY,
+        &accounts,
+        &[5_000_000, 5_000_000, 5_000_000],
+        20,
+    );
     let early = deployment.withdraw(accounts[0], &january_run, 0).unwrap();
     assert!(
         early.reverted_with::<Treasury::NotTerminated>(),
@@ -138,13 +145,17 @@ fn a_missed_root_fires_the_pill_at_00_00_utc_on_the_4th() {
         .call(STRANGER, treasury, &Treasury::fireTriggerCall {})
         .unwrap());
     assert_eq!(deployment.trigger().unwrap(), MISSED_ROOT);
-    // The late root itself is refused now.
-    let late = prepare(
-        &mut deployment,
-        FEBRUARY,
-        &accounts,
-        &[5_000_000, 5_000_000, 5_000_000],
-        20,
+    // The late root itself is refused now, and so is money for it: the pool is fixed.
+    let pool = deployment.treasury_view(&Treasury::poolCall {}).unwrap();
+    let refused = deployment.deposit(OPERATOR, 1_000_000).unwrap_err();
+    let selector: String = <Treasury::AlreadyTerminated as alloy_sol_types::SolError>::SELECTOR
+        .iter()
+        .map(|byte| format!("{byte:02x}"))
+        .collect();
+    assert!(refused.to_string().contains(&selector), "{refused}");
+    assert_eq!(
+        deployment.treasury_view(&Treasury::poolCall {}).unwrap(),
+        pool
     );
     let outcome = deployment.submit(&late).unwrap();
     assert!(
@@ -267,13 +278,7 @@ fn no_privileged_key_can_stop_pause_or_reverse_the_pill() {
     // rule X3
     let mut deployment = deployment();
     let (run, accounts) = january(&mut deployment);
-    deployment.chain.set_time(unix_time(2026, 3, 4));
-    ok(deployment
-        .chain
-        .call(STRANGER, deployment.treasury, &Treasury::fireTriggerCall {})
-        .unwrap());
-    let pool = deployment.treasury_view(&Treasury::poolCall {}).unwrap();
-    let treasury = deployment.treasury;
+    // February's run is funded and signed but too late: funding is refused once terminated.
     let next = prepare(
         &mut deployment,
         FEBRUARY,
@@ -281,6 +286,13 @@ fn no_privileged_key_can_stop_pause_or_reverse_the_pill() {
         &[1_000_000, 1_000_000, 1_000_000],
         30,
     );
+    deployment.chain.set_time(unix_time(2026, 3, 4));
+    ok(deployment
+        .chain
+        .call(STRANGER, deployment.treasury, &Treasury::fireTriggerCall {})
+        .unwrap());
+    let pool = deployment.treasury_view(&Treasury::poolCall {}).unwrap();
+    let treasury = deployment.treasury;
 
     for key in privileged(&deployment) {
         for data in escape_hatches(key) {
@@ -347,8 +359,8 @@ fn no_privileged_key_can_stop_pause_or_reverse_the_pill() {
     let shares = withdraw_all(&mut deployment, &run, &accounts);
     assert_eq!(
         shares.iter().sum::<u64>(),
-        999_999,
-        "pool 1,000,001 less dust under 3"
+        3_999_999,
+        "pool 4,000,001 (January's surplus and February's funding, which no root reserved) less dust under 3"
     );
 }
 

@@ -24,12 +24,12 @@ fn every_member_claims_exactly_their_line() {
             .unwrap(),
         month_number(FEBRUARY)
     );
-    let total: u64 = amounts.iter().sum();
+    // The root reserved everything `prepare` funded.
     assert_eq!(
         deployment
-            .treasury_view(&Treasury::outstandingCall {})
+            .treasury_view(&Treasury::unreservedCall {})
             .unwrap(),
-        U256::from(total)
+        U256::ZERO
     );
 
     for (index, (&account, &amount)) in accounts.iter().zip(&amounts).enumerate() {
@@ -44,12 +44,6 @@ fn every_member_claims_exactly_their_line() {
         assert!(deployment.treasury_view(&claimed).unwrap());
     }
     assert_eq!(deployment.balance_of(deployment.treasury).unwrap(), 0);
-    assert_eq!(
-        deployment
-            .treasury_view(&Treasury::outstandingCall {})
-            .unwrap(),
-        U256::ZERO
-    );
 }
 
 #[test]
@@ -199,9 +193,9 @@ fn bad_submissions_are_refused_and_change_nothing() {
     );
     assert_eq!(
         deployment
-            .treasury_view(&Treasury::outstandingCall {})
+            .treasury_view(&Treasury::unreservedCall {})
             .unwrap(),
-        U256::ZERO
+        run.submission.payoutTotal
     );
     assert_eq!(deployment.trigger().unwrap(), 0);
     // The genuine submission still goes through, from any sender.
@@ -324,4 +318,66 @@ fn unclaimed_lines_stay_claimable_months_later() {
     ok(deployment.claim(accounts[0], &january, 0).unwrap());
     ok(deployment.claim(accounts[0], &february, 0).unwrap());
     assert_eq!(deployment.balance_of(accounts[0]).unwrap(), 12_000_000);
+}
+
+#[test]
+fn only_funded_money_backs_a_root() {
+    // rule D4: a root is recorded only when money that came in through `fund` covers it; USDC
+    // sent by a plain transfer is not counted (the treasury keeps no total of unclaimed lines,
+    // so it cannot tell such a transfer from reserved money).
+    let mut deployment = deployment();
+    let accounts = members(2);
+    let run = prepare(
+        &mut deployment,
+        JANUARY,
+        &accounts,
+        &[3_000_000, 4_000_000],
+        40,
+    );
+    deployment.chain.set_time(unix_time(2026, 2, 1));
+    let mut larger = run.submission.clone();
+    larger.payoutTotal += U256::from(1_000_000);
+    let usdc = deployment.usdc;
+    let treasury = deployment.treasury;
+    deployment
+        .chain
+        .call(
+            OPERATOR,
+            usdc,
+            &assay_chain::TestUSDC::mintCall {
+                to: OPERATOR,
+                amount: U256::from(1_000_000),
+            },
+        )
+        .unwrap()
+        .into_output()
+        .unwrap();
+    deployment
+        .chain
+        .call(
+            OPERATOR,
+            usdc,
+            &assay_chain::TestUSDC::transferCall {
+                to: treasury,
+                value: U256::from(1_000_000),
+            },
+        )
+        .unwrap()
+        .into_output()
+        .unwrap();
+    assert_eq!(deployment.balance_of(treasury).unwrap(), 8_000_000);
+    let signature = deployment.sign(&larger);
+    let exchange = deployment.exchange.address();
+    let outcome = deployment
+        .submit_signed(exchange, &larger, signature)
+        .unwrap();
+    assert!(outcome.reverted_with::<Treasury::Unfunded>(), "{outcome:?}");
+    // The genuine run is covered by what was funded, and reserves all of it.
+    ok(deployment.submit(&run).unwrap());
+    assert_eq!(
+        deployment
+            .treasury_view(&Treasury::unreservedCall {})
+            .unwrap(),
+        U256::ZERO
+    );
 }
