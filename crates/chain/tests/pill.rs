@@ -17,18 +17,9 @@ const EQUIVOCATION: u8 = 3;
 /// January's run (three members) submitted on 1 February, plus 1,000,001 units of cooperative
 /// funds beyond the payouts.
 fn january(deployment: &mut Deployment) -> (MonthRun, Vec<Address>) {
-    let accounts = members(3);
-    let run = prepare(
-        deployment,
-        JANUARY,
-        &accounts,
-        &[5_000_000, 10_000_000, 15_000_000],
-        10,
-    );
+    let recorded = recorded_january(deployment, &[5_000_000, 10_000_000, 15_000_000]);
     deployment.deposit(OPERATOR, 1_000_001).unwrap();
-    deployment.chain.set_time(unix_time(2026, 2, 1));
-    ok(deployment.submit(&run).unwrap());
-    (run, accounts)
+    recorded
 }
 
 /// Every member withdraws; returns what each received.

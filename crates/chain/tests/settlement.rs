@@ -49,16 +49,7 @@ fn every_member_claims_exactly_their_line() {
 #[test]
 fn a_second_claim_of_a_line_is_refused() {
     let mut deployment = deployment();
-    let accounts = members(3);
-    let run = prepare(
-        &mut deployment,
-        JANUARY,
-        &accounts,
-        &[6_000_000, 7_000_000, 8_000_000],
-        10,
-    );
-    deployment.chain.set_time(unix_time(2026, 2, 1));
-    ok(deployment.submit(&run).unwrap());
+    let (run, accounts) = recorded_january(&mut deployment, &[6_000_000, 7_000_000, 8_000_000]);
     ok(deployment.claim(accounts[1], &run, 1).unwrap());
     let again = deployment.claim(accounts[1], &run, 1).unwrap();
     assert!(
@@ -75,16 +66,10 @@ fn a_second_claim_of_a_line_is_refused() {
 #[test]
 fn a_wrong_proof_amount_account_or_month_is_refused() {
     let mut deployment = deployment();
-    let accounts = members(4);
-    let run = prepare(
+    let (run, _) = recorded_january(
         &mut deployment,
-        JANUARY,
-        &accounts,
         &[6_000_000, 7_000_000, 8_000_000, 9_000_000],
-        10,
     );
-    deployment.chain.set_time(unix_time(2026, 2, 1));
-    ok(deployment.submit(&run).unwrap());
     let treasury = deployment.treasury;
     let before = deployment.balance_of(treasury).unwrap();
 

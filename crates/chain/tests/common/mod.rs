@@ -99,6 +99,16 @@ pub fn prepare(
     run
 }
 
+/// January's run paying `amounts` to fresh members, funded and recorded on 1 February (the
+/// setup most tests start from). Returns the run and the members' accounts.
+pub fn recorded_january(deployment: &mut Deployment, amounts: &[u64]) -> (MonthRun, Vec<Address>) {
+    let accounts = members(amounts.len());
+    let run = prepare(deployment, JANUARY, &accounts, amounts, 10);
+    deployment.chain.set_time(unix_time(2026, 2, 1));
+    ok(deployment.submit(&run).unwrap());
+    (run, accounts)
+}
+
 /// Asserts a success and returns its gas.
 pub fn ok(outcome: Outcome) -> u64 {
     assert!(outcome.is_success(), "expected success, got {outcome:?}");
