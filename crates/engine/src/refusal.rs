@@ -37,6 +37,8 @@ pub enum Refusal {
     UnknownBasket,
     #[error("no such buyer")]
     UnknownBuyer,
+    #[error("a deposit with this bank reference was already recorded")]
+    DepositReferenceReused,
     #[error("no such member")]
     UnknownMember,
     #[error("no such grant, or not this buyer's")]
@@ -156,6 +158,7 @@ impl Refusal {
             Refusal::NotBuyer => "not_buyer",
             Refusal::AlreadyRegistered => "already_registered",
             Refusal::Banned => "banned",
+            Refusal::DepositReferenceReused => "deposit_reference_reused",
             Refusal::FoundingCohortFull => "founding_cohort_full",
             Refusal::FoundingCohortClosed => "founding_cohort_closed",
             Refusal::UnknownBasket => "unknown_basket",

@@ -136,6 +136,9 @@ pub struct State {
     pub next_agreement: u64,
     /// Σ recorded deposits: every amount in the system is bounded by it (see `apply`).
     pub deposits_total: Micros,
+    /// Every recorded deposit's bank reference: one bank transfer credits a buyer once, however
+    /// often it is sent and whatever the server remembers after a restart.
+    pub deposit_references: BTreeSet<Digest>,
     pub governance: Governance,
     /// The last run's payouts until the rails' execution is recorded (D6, X1.3).
     pub unsettled: Option<UnsettledRun>,
@@ -219,7 +222,7 @@ impl State {
             self.next_grant,
             self.next_agreement,
         ));
-        put(&self.deposits_total);
+        put(&(&self.deposits_total, &self.deposit_references));
         put(&(&self.governance, &self.unsettled, &self.terminated));
         // `member_by_key`, `member_by_device` and `buyer_by_key` are indexes derived from
         // `members` and `buyers`.

@@ -16,6 +16,7 @@ use common::scenario::*;
 use common::world::*;
 use common::*;
 use proptest::prelude::*;
+use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
 
@@ -97,7 +98,7 @@ fn any_command(coop: &Coop, kind: u8, arg: u64) -> Command {
         2 => Command::FundBuyer {
             buyer: BuyerId(0),
             amount: Micros::new(arg),
-            deposit_reference: [0; 32],
+            deposit_reference: Sha256::digest(arg.to_be_bytes()).into(),
         },
         3 => Command::PostBasket {
             spec: spec(Category::Browsing, 1, 3),

@@ -386,3 +386,41 @@ fn batch_verification_accepts_good_inputs_and_names_a_bad_one() {
     }
     assert_eq!(results[7].as_ref().unwrap_err().code(), "bad_signature");
 }
+
+#[test]
+fn a_repeated_deposit_reference_is_refused() {
+    // One bank transfer credits a buyer once (conservation, rule D9: money in is counted once),
+    // even
+    // when it is sent again after the server forgot it (a restart from a snapshot).
+    let mut h = Harness::new(&default_rules());
+    let buyer = h.buyer(1, 0);
+    let other = h.buyer(2, 0);
+    let deposit = |buyer: &Person, amount: u64| Command::FundBuyer {
+        buyer: assay_core::BuyerId(buyer.id),
+        amount: Micros::new(amount),
+        deposit_reference: [0xde; 32],
+    };
+    h.exchange(deposit(&buyer, 5_000_000)).unwrap();
+    let exchange = h.exchange.clone();
+    // The same transfer again, to the same buyer or another, for the same amount or another.
+    for (to, amount) in [(&buyer, 5_000_000), (&other, 5_000_000), (&buyer, 1)] {
+        refused(
+            &mut h,
+            &exchange,
+            deposit(to, amount),
+            "deposit_reference_reused",
+        );
+    }
+    assert_eq!(h.state.buyers[buyer.id as usize].available.get(), 5_000_000);
+    assert_eq!(h.state.buyers[other.id as usize].available.get(), 0);
+    // Another reference is another transfer.
+    let mut second = deposit(&other, 2_000_000);
+    if let Command::FundBuyer {
+        deposit_reference, ..
+    } = &mut second
+    {
+        deposit_reference[0] = 0xdf;
+    }
+    h.exchange(second).unwrap();
+    assert_eq!(h.state.buyers[other.id as usize].available.get(), 2_000_000);
+}

@@ -119,7 +119,7 @@ fn snapshot_bytes_are_pinned() {
     let bytes = snapshot_of(&world());
     assert_eq!(
         hex::encode(Sha256::digest(&bytes)),
-        "54e86c1045d49a10f0f29278918cf6be6ea7bacbb69756ef91aac4440ebb1803",
+        "3c0e3524a4052985f830a074ae88ec551c9c00d44ca0455878adba9b199640e9",
         "the snapshot encoding changed: bump SNAPSHOT_VERSION"
     );
 }

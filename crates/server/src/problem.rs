@@ -148,9 +148,18 @@ impl Problem {
             | "unknown_grant"
             | "unknown_proposal"
             | "unknown_payout_root" => StatusCode::NOT_FOUND,
-            "sequence_replayed" | "sequence_gap" | "already_registered" | "receipt_repeated"
-            | "genesis_repeated" | "duplicate_offer" | "duplicate_bid" | "device_in_use"
-            | "ballot_repeated" | "already_standing" | "appeal_repeated" => StatusCode::CONFLICT,
+            "sequence_replayed"
+            | "sequence_gap"
+            | "already_registered"
+            | "receipt_repeated"
+            | "genesis_repeated"
+            | "duplicate_offer"
+            | "duplicate_bid"
+            | "device_in_use"
+            | "ballot_repeated"
+            | "already_standing"
+            | "appeal_repeated"
+            | "deposit_reference_reused" => StatusCode::CONFLICT,
             "fee_unpaid" | "insufficient_balance" => StatusCode::PAYMENT_REQUIRED,
             _ => StatusCode::UNPROCESSABLE_ENTITY,
         };

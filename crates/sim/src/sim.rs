@@ -221,11 +221,15 @@ impl<'a> Simulation<'a> {
             let id = self.buyers[b].id;
             let available = self.exchange.state.buyers[id.0 as usize].available.get();
             if budget > available {
+                // A fresh bank reference for each deposit: the engine refuses a repeat.
+                let mut deposit_reference = [0; 32];
+                let recorded = self.exchange.state.deposit_references.len() as u64;
+                deposit_reference[..8].copy_from_slice(&recorded.to_be_bytes());
                 self.exchange
                     .exchange(Command::FundBuyer {
                         buyer: id,
                         amount: Micros::new(budget - available),
-                        deposit_reference: [0; 32],
+                        deposit_reference,
                     })
                     .expect("deposits stay far below u64");
             }

@@ -82,10 +82,12 @@ pub(super) fn build(count: u64) -> anyhow::Result<Vec<Input>> {
     for (index, buyer) in buyers.iter().enumerate() {
         b.push(buyer, Command::RegisterBuyer)?;
         let amount = Micros::new(1_000_000_000_000);
+        let mut deposit_reference = [0; 32];
+        deposit_reference[..8].copy_from_slice(&(index as u64).to_be_bytes());
         b.exchange(Command::FundBuyer {
             buyer: BuyerId(index as u64),
             amount,
-            deposit_reference: [0; 32],
+            deposit_reference,
         })?;
     }
     let members: Vec<(SigningKey, SigningKey)> = (0..MEMBERS)

@@ -191,9 +191,13 @@ pub(super) fn fund_buyer(
     if record.banned {
         return Err(Refusal::Banned);
     }
+    if state.deposit_references.contains(deposit_reference) {
+        return Err(Refusal::DepositReferenceReused);
+    }
     // The bound every later sum relies on (see the module docs of `apply`).
     let deposits = state.deposits_total.checked_add(amount)?;
     state.deposits_total = deposits;
+    state.deposit_references.insert(*deposit_reference);
     let record = &mut state.buyers[buyer.0 as usize];
     record.available = bounded(record.available.checked_add(amount));
     Ok(vec![Event::BuyerFunded {

@@ -175,10 +175,13 @@ impl Harness {
             panic!("{events:?}")
         };
         if funds > 0 {
+            // One bank reference per deposit (the engine refuses a repeat).
+            let mut deposit_reference = [1; 32];
+            deposit_reference[..8].copy_from_slice(&seed.to_be_bytes());
             self.exchange(Command::FundBuyer {
                 buyer,
                 amount: Micros::new(funds),
-                deposit_reference: [1; 32],
+                deposit_reference,
             })
             .unwrap();
         }
