@@ -166,6 +166,21 @@ impl Problem {
         Problem::new(status, code, refusal.to_string())
     }
 
+    /// Answers a request the sequencer could not take: its queue is full (503, retry in a
+    /// second) or it has stopped (503).
+    pub fn from_submit_error(error: &crate::sequencer::SubmitError) -> Problem {
+        match error {
+            crate::sequencer::SubmitError::QueueFull => {
+                let mut problem = Problem::server(ServerProblem::QueueFull, error.to_string());
+                problem.retry_after_seconds = Some(1);
+                problem
+            }
+            crate::sequencer::SubmitError::Stopped => {
+                Problem::server(ServerProblem::ShuttingDown, error.to_string())
+            }
+        }
+    }
+
     /// Answers a JSON body the route could not take: too large (413), or malformed (400).
     pub fn from_json_rejection(rejection: axum::extract::rejection::JsonRejection) -> Problem {
         if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {

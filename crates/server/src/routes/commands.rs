@@ -1,7 +1,7 @@
 //! Writes: signed commands, and deposits recorded by an operator.
 
 use crate::problem::{Problem, ServerProblem};
-use crate::sequencer::{Accepted, Rejection, Request, SubmitError};
+use crate::sequencer::{Accepted, Rejection, Request};
 use crate::AppState;
 use assay_core::{BuyerId, MemberId, Micros};
 use assay_engine::{Command, Envelope, Party};
@@ -188,15 +188,6 @@ async fn forward(app: &AppState, request: Request) -> Result<Json<Arc<Accepted>>
         Ok(Err(Rejection::Unavailable(detail))) => {
             Err(Problem::server(ServerProblem::LogUnavailable, detail))
         }
-        Err(SubmitError::QueueFull) => {
-            let mut problem =
-                Problem::server(ServerProblem::QueueFull, "the sequencer queue is full");
-            problem.retry_after_seconds = Some(1);
-            Err(problem)
-        }
-        Err(SubmitError::Stopped) => Err(Problem::server(
-            ServerProblem::ShuttingDown,
-            "the server is stopping",
-        )),
+        Err(error) => Err(Problem::from_submit_error(&error)),
     }
 }

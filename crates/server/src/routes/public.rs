@@ -1,7 +1,7 @@
 //! Public, read-only: rules, prices, open baskets, run summaries (aggregates only).
 
-use crate::problem::{Problem, ServerProblem};
-use crate::sequencer::{StateSnapshot, SubmitError};
+use crate::problem::Problem;
+use crate::sequencer::StateSnapshot;
 use crate::view::{BasketView, MarketView, PublicView, RunView};
 use crate::AppState;
 use axum::extract::State;
@@ -92,19 +92,8 @@ pub async fn state(State(app): State<AppState>) -> Result<Json<StateSnapshot>, P
 }
 
 async fn state_between_batches(app: &AppState) -> Result<StateSnapshot, Problem> {
-    match app.sequencer.status().await {
-        Ok(status) => Ok(status),
-        Err(SubmitError::QueueFull) => {
-            let mut problem = Problem::server(
-                ServerProblem::QueueFull,
-                "too many status queries are waiting",
-            );
-            problem.retry_after_seconds = Some(1);
-            Err(problem)
-        }
-        Err(SubmitError::Stopped) => Err(Problem::server(
-            ServerProblem::ShuttingDown,
-            "the sequencer has stopped",
-        )),
-    }
+    app.sequencer
+        .status()
+        .await
+        .map_err(|error| Problem::from_submit_error(&error))
 }
