@@ -11,9 +11,13 @@ use std::future::Future;
 use std::io::{BufRead, BufReader, Read};
 use std::os::unix::process::ExitStatusExt;
 use std::process::{Command, Stdio};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use assay_store::{AnyStore, LogStore, StoreLocation, ENTRIES_READ_MAX};
+
+#[path = "common/kill.rs"]
+mod kill;
+use kill::{seed, Rng};
 
 /// Kills per backend (the issue asks for at least 20).
 const KILLS: u32 = 24;
@@ -37,40 +41,13 @@ fn block_on<F: Future>(future: F) -> F::Output {
         .block_on(future)
 }
 
-/// SplitMix64: the test's only randomness, reproducible from its seed.
-struct Moments(u64);
-
-impl Moments {
-    fn next_ms(&mut self, max: u64) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        (z ^ (z >> 31)) % max
-    }
-}
-
-fn seed() -> u64 {
-    let seed = std::env::var("ASSAY_KILL_SEED")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or_else(|| {
-            SystemTime::now()
-                .duration_since(UNIX_EPOCH)
-                .expect("the clock is after 1970")
-                .as_nanos() as u64
-        });
-    eprintln!("kill test seed: {seed} (replay with ASSAY_KILL_SEED={seed})");
-    seed
-}
-
 fn assay() -> Command {
     Command::new(env!("CARGO_BIN_EXE_assay"))
 }
 
 /// Runs the append loop for a random moment, kills it with SIGKILL, and returns the largest
 /// size it acknowledged (if any).
-fn run_and_kill(store_args: &[String], moments: &mut Moments) -> Option<u64> {
+fn run_and_kill(store_args: &[String], moments: &mut Rng) -> Option<u64> {
     let mut child = assay()
         .args([
             "log",
@@ -94,7 +71,7 @@ fn run_and_kill(store_args: &[String], moments: &mut Moments) -> Option<u64> {
         }
         last
     });
-    std::thread::sleep(Duration::from_millis(10 + moments.next_ms(RUN_MS_MAX)));
+    std::thread::sleep(Duration::from_millis(10 + moments.below(RUN_MS_MAX)));
     child.kill().expect("SIGKILL is delivered");
     let status = child.wait().expect("the child is reaped");
     let mut stderr = String::new();
@@ -151,7 +128,7 @@ fn check_entries(location: &StoreLocation, acknowledged: u64) -> u64 {
 }
 
 fn kill_repeatedly(store_args: &[String], location: &StoreLocation) {
-    let mut moments = Moments(seed());
+    let mut moments = Rng::new(seed());
     let mut acknowledged = 0u64;
     let mut rounds_with_progress = 0u32;
     for round in 0..KILLS {

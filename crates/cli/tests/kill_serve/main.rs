@@ -19,6 +19,9 @@
 //! replays them (thread timing is not reproducible, the choices are).
 #![cfg(unix)]
 
+#[path = "../common/kill.rs"]
+mod kill;
+
 mod check;
 mod client;
 mod load;
@@ -28,7 +31,10 @@ use crate::client::{Api, ClientLog};
 use crate::server::{Server, Store};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
+
+use kill::seed;
+pub use kill::Rng;
 
 /// Times the server is killed with SIGKILL under load.
 const KILLS: u32 = 6;
@@ -43,47 +49,6 @@ const BUYER_CLIENTS: u64 = 3;
 const MEMBER_CLIENTS: u64 = 9;
 /// How often the monitor samples `/v1/health` for the state hash.
 const SAMPLE_EVERY: Duration = Duration::from_millis(300);
-
-/// SplitMix64: the test's only randomness, reproducible from its seed.
-pub struct Rng(u64);
-
-impl Rng {
-    pub fn new(seed: u64) -> Rng {
-        Rng(seed)
-    }
-
-    pub fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-
-    /// Uniform in `0..bound`.
-    pub fn below(&mut self, bound: u64) -> u64 {
-        self.next_u64() % bound.max(1)
-    }
-
-    /// True with probability `percent` / 100.
-    pub fn chance(&mut self, percent: u64) -> bool {
-        self.below(100) < percent
-    }
-}
-
-fn seed() -> u64 {
-    let seed = std::env::var("ASSAY_KILL_SEED")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or_else(|| {
-            SystemTime::now()
-                .duration_since(UNIX_EPOCH)
-                .expect("the clock is after 1970")
-                .as_nanos() as u64
-        });
-    eprintln!("kill test seed: {seed} (replay with ASSAY_KILL_SEED={seed})");
-    seed
-}
 
 /// What the clients and the monitor share with the test.
 pub struct Shared {
