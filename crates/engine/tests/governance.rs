@@ -187,14 +187,7 @@ fn voters_earn_the_participation_bonus_at_the_next_run() {
     let proposal = h.propose(&voter, amendment(1)).unwrap();
     h.vote(&voter, proposal, Choice::Yes).unwrap();
     h.advance_to(day(31)); // January's run, on February 1
-    let report = h
-        .events
-        .iter()
-        .find_map(|e| match e {
-            Event::MonthlyRunRecorded { report, .. } => Some(report.clone()),
-            _ => None,
-        })
-        .unwrap();
+    let report = run_report(&h.events).unwrap();
     assert_eq!(report.bonuses_owed, Micros::new(100_000));
     assert_eq!(report.operations.bonuses_paid, Micros::new(100_000));
     assert_eq!(report.operations.builders, Micros::new(3_920_000));

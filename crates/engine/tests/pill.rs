@@ -145,15 +145,7 @@ fn check_termination(
 #[test]
 fn the_scenario_runs_january_as_the_rulebook_says() {
     let coop = february();
-    let january = coop
-        .h
-        .events
-        .iter()
-        .find_map(|e| match e {
-            Event::MonthlyRunRecorded { report, .. } => Some(report.clone()),
-            _ => None,
-        })
-        .unwrap();
+    let january = run_report(&coop.h.events).unwrap();
     assert_eq!(january.gross_income, Micros::new(102_000_000));
     assert_eq!(
         payouts(&coop.h.events),

@@ -128,14 +128,7 @@ fn worked_example_reproduces_to_the_micro_dollar() {
         Event::MidMonthPayout { amount, fee, .. } if *amount == micros(89_000_000) && *fee == micros(1_000_000))));
 
     // Step 6: the run.
-    let report = h
-        .events
-        .iter()
-        .find_map(|e| match e {
-            Event::MonthlyRunRecorded { report, .. } => Some(report.clone()),
-            _ => None,
-        })
-        .expect("January's run");
+    let report = run_report(&h.events).expect("January's run");
     assert_eq!(report.gross_income, micros(153_500_000));
     assert_eq!(report.member_side, micros(138_150_000));
     assert_eq!(report.members_credited, micros(91_350_000));

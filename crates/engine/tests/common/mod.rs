@@ -328,3 +328,11 @@ pub fn member_id(person: &Person) -> MemberId {
 pub fn buyer_id(person: &Person) -> BuyerId {
     BuyerId(person.id)
 }
+
+/// The report of the first monthly run among `events`, if one was recorded.
+pub fn run_report(events: &[Event]) -> Option<Box<assay_coop::RunReport>> {
+    events.iter().find_map(|event| match event {
+        Event::MonthlyRunRecorded { report, .. } => Some(report.clone()),
+        _ => None,
+    })
+}
