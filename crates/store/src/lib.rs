@@ -318,26 +318,53 @@ pub(crate) fn check_count(count: usize, max: u64) -> Result<(), Error> {
     Ok(())
 }
 
-/// Checks the parts of a freshly opened store agree: `entries_found` entries and
-/// `hashes_found` stored hashes for the head's size, and a frontier whose root is the head's.
+/// The SQL both backends run to open a store: the head's size and the stored entries and
+/// hashes, read by one statement so they come from one snapshot of the database. Read
+/// separately, a writer appending between the reads (a server running while an auditor opens
+/// its store) would look like a torn store. `max(idx) + 1` is the row count, found through the
+/// primary key: appends write contiguous indexes from 0.
+pub(crate) const OPEN_COUNTS_SQL: &str = "SELECT (SELECT size FROM log_head WHERE id = 0), \
+     (SELECT coalesce(max(idx) + 1, 0) FROM log_entries), \
+     (SELECT coalesce(max(idx) + 1, 0) FROM log_hashes)";
+
+/// What [`OPEN_COUNTS_SQL`] read: the head's size, the entries and the stored hashes.
+pub(crate) struct OpenCounts {
+    pub head_size: u64,
+    pub entries_found: u64,
+    pub hashes_found: u64,
+}
+
+impl OpenCounts {
+    pub(crate) fn from_row(
+        (head_size, entries, hashes): (i64, i64, i64),
+    ) -> Result<OpenCounts, Error> {
+        Ok(OpenCounts {
+            head_size: from_i64("head", head_size)?,
+            entries_found: from_i64("entry", entries)?,
+            hashes_found: from_i64("hash", hashes)?,
+        })
+    }
+}
+
+/// Checks the parts of a freshly opened store agree: as many entries and stored hashes as the
+/// head's size needs, and a frontier whose root is the head's.
 pub(crate) async fn check_not_torn<S: LogStore>(
     store: &S,
-    entries_found: u64,
-    hashes_found: u64,
+    counts: OpenCounts,
 ) -> Result<Tree, Error> {
-    let head = store.head().await?;
-    if entries_found != head.size {
+    let size = counts.head_size;
+    if counts.entries_found != size {
         return Err(Error::TornEntries {
-            size: head.size,
-            found: entries_found,
+            size,
+            found: counts.entries_found,
         });
     }
-    let expected = assay_log::stored_hash_count(head.size)?;
-    if hashes_found != expected {
+    let expected = assay_log::stored_hash_count(size)?;
+    if counts.hashes_found != expected {
         return Err(Error::TornHashes {
-            size: head.size,
+            size,
             expected,
-            found: hashes_found,
+            found: counts.hashes_found,
         });
     }
     store.load_tree().await

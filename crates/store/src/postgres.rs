@@ -11,8 +11,8 @@ use crate::error::database;
 use crate::sqlite::{contiguous, pick_hashes};
 use crate::{
     check_count, check_not_torn, check_range, from_i64, hash_from_row, prepare_batch, to_i64,
-    Appended, Error, LogStore, Snapshot, StoredCheckpoint, TreeHead, CHECKPOINTS_READ_MAX,
-    ENTRIES_READ_MAX, HASHES_READ_MAX,
+    Appended, Error, LogStore, OpenCounts, Snapshot, StoredCheckpoint, TreeHead,
+    CHECKPOINTS_READ_MAX, ENTRIES_READ_MAX, HASHES_READ_MAX, OPEN_COUNTS_SQL,
 };
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("migrations/postgres");
@@ -99,19 +99,11 @@ impl PgStore {
             .map_err(database("connecting to PostgreSQL"))?;
         MIGRATOR.run(&pool).await?;
         let store = PgStore { pool };
-        let (entries_found, hashes_found): (i64, i64) = sqlx::query_as(
-            "SELECT (SELECT coalesce(max(idx) + 1, 0) FROM log_entries), \
-                    (SELECT coalesce(max(idx) + 1, 0) FROM log_hashes)",
-        )
-        .fetch_one(&store.pool)
-        .await
-        .map_err(database("counting stored rows"))?;
-        check_not_torn(
-            &store,
-            from_i64("entry", entries_found)?,
-            from_i64("hash", hashes_found)?,
-        )
-        .await?;
+        let counts = sqlx::query_as(OPEN_COUNTS_SQL)
+            .fetch_one(&store.pool)
+            .await
+            .map_err(database("counting stored rows"))?;
+        check_not_torn(&store, OpenCounts::from_row(counts)?).await?;
         Ok(store)
     }
 

@@ -12,8 +12,8 @@ use sqlx::{AssertSqlSafe, Sqlite, SqlitePool, Transaction};
 use crate::error::database;
 use crate::{
     check_count, check_not_torn, check_range, from_i64, hash_from_row, prepare_batch, to_i64,
-    Appended, Error, LogStore, Snapshot, StoredCheckpoint, TreeHead, CHECKPOINTS_READ_MAX,
-    ENTRIES_READ_MAX, HASHES_READ_MAX,
+    Appended, Error, LogStore, OpenCounts, Snapshot, StoredCheckpoint, TreeHead,
+    CHECKPOINTS_READ_MAX, ENTRIES_READ_MAX, HASHES_READ_MAX, OPEN_COUNTS_SQL,
 };
 
 /// The database file's name inside the data directory.
@@ -66,9 +66,11 @@ impl SqliteStore {
             pool,
             path: path.to_owned(),
         };
-        let entries_found = store.count_rows("log_entries").await?;
-        let hashes_found = store.count_rows("log_hashes").await?;
-        check_not_torn(&store, entries_found, hashes_found).await?;
+        let counts = sqlx::query_as(OPEN_COUNTS_SQL)
+            .fetch_one(&store.pool)
+            .await
+            .map_err(database("counting stored rows"))?;
+        check_not_torn(&store, OpenCounts::from_row(counts)?).await?;
         Ok(store)
     }
 
@@ -80,20 +82,6 @@ impl SqliteStore {
     /// Closes every connection, checkpointing the WAL into the database file.
     pub async fn close(&self) {
         self.pool.close().await;
-    }
-
-    /// One past the largest index in `table` (`log_entries` or `log_hashes`): appends write
-    /// contiguous indexes from 0, so this is the row count, found through the primary key.
-    async fn count_rows(&self, table: &'static str) -> Result<u64, Error> {
-        let sql = match table {
-            "log_entries" => "SELECT coalesce(max(idx) + 1, 0) FROM log_entries",
-            _ => "SELECT coalesce(max(idx) + 1, 0) FROM log_hashes",
-        };
-        let (end,): (i64,) = sqlx::query_as(sql)
-            .fetch_one(&self.pool)
-            .await
-            .map_err(database("counting stored rows"))?;
-        from_i64(table, end)
     }
 }
 
