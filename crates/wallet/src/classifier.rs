@@ -540,21 +540,30 @@ impl Classifier {
     /// One AdaGrad step on a labelled example (training on the labelled set).
     pub fn train(&mut self, request: &Request, label: Label) -> Result<(), Error> {
         let features = features(request)?;
-        let gradient = sigmoid(self.margin(&features)) - Self::target(label);
-        for feature in &features {
+        self.train_features(&features, label);
+        Ok(())
+    }
+
+    fn train_features(&mut self, features: &[Feature], label: Label) {
+        let gradient = sigmoid(self.margin(features)) - Self::target(label);
+        for feature in features {
             let accumulator = &mut self.squared_gradients[feature.index];
             *accumulator += gradient * gradient;
             let step = TRAIN_RATE / (1.0 + accumulator.sqrt());
             self.weights[feature.index] -= step * gradient;
         }
-        Ok(())
     }
 
-    /// Trains `epochs` passes over `examples`, in order (deterministic).
+    /// Trains `epochs` passes over `examples`, in order (deterministic). Each request's
+    /// features are extracted once.
     pub fn fit(&mut self, examples: &[(Request, Label)], epochs: usize) -> Result<(), Error> {
+        let prepared = examples
+            .iter()
+            .map(|(request, label)| Ok((features(request)?, *label)))
+            .collect::<Result<Vec<_>, Error>>()?;
         for _ in 0..epochs {
-            for (request, label) in examples {
-                self.train(request, *label)?;
+            for (features, label) in &prepared {
+                self.train_features(features, *label);
             }
         }
         Ok(())

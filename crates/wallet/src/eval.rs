@@ -493,18 +493,38 @@ mod tests {
 
     #[test]
     fn held_out_figures_do_not_regress() {
+        // Issue 8 asks for >= 0.90 commercial precision and recall. Measured once on the fresh
+        // set (2026-11-26): precision 0.9115 (103/113), recall 0.8879 (103/116), so the recall
+        // bar is NOT met there; on the old, thrice-seen part: 0.944 / 0.8095 (README, "Wallet").
+        // These floors catch regressions; raising them needs better features judged by
+        // cross-validation on the training companies, never by either held-out set.
         let evaluation = evaluate_shipped().unwrap();
         assert_eq!(evaluation.headline_set, "fresh");
         assert_eq!(
             evaluation.commercial_precision,
             evaluation.fresh.commercial_precision
         );
-        assert!(
-            evaluation.fresh.commercial_precision >= 0.0
-                && evaluation.fresh.commercial_recall >= 0.0,
-            "fresh precision {} recall {}",
-            evaluation.fresh.commercial_precision,
+        assert_eq!(
+            evaluation.commercial_recall,
             evaluation.fresh.commercial_recall
         );
+        assert_eq!(
+            evaluation.corrections_to_fix_median,
+            evaluation.fresh.corrections_to_fix_median
+        );
+        for (name, set, precision, recall) in [
+            ("fresh", &evaluation.fresh, 0.91, 0.88),
+            ("old", &evaluation.old, 0.94, 0.80),
+        ] {
+            assert!(
+                set.commercial_precision >= precision && set.commercial_recall >= recall,
+                "{name}: precision {} recall {}",
+                set.commercial_precision,
+                set.commercial_recall
+            );
+            assert_eq!(set.services_fixed, set.misclassified_services, "{name}");
+        }
+        assert_eq!(evaluation.fresh.requests, 228);
+        assert_eq!(evaluation.old.requests, 73);
     }
 }
