@@ -8,7 +8,7 @@
 use anyhow::Context;
 use assay_core::{Category, Micros, Rules};
 use assay_wallet::classifier::{Decision, Label, Request};
-use assay_wallet::eval::{evaluate, parse_labelled, LABELLED_REQUESTS};
+use assay_wallet::eval::{evaluate_shipped, HeldOut};
 use assay_wallet::{tos, KdfParams, SoftwareStore, Vault};
 use clap::Subcommand;
 use std::path::{Path, PathBuf};
@@ -266,9 +266,54 @@ fn print_keys(vault: &Vault<SoftwareStore>) {
     println!("device key  {}", vault.device_key());
 }
 
+fn print_held_out(title: &str, set: &HeldOut) {
+    println!(
+        "  {title}: {} requests of {} companies",
+        set.requests, set.companies
+    );
+    println!(
+        "    seed lists only:  commercial precision {:.3}  recall {:.3}",
+        set.seed_only_commercial_precision, set.seed_only_commercial_recall
+    );
+    println!(
+        "    trained model:    commercial precision {:.3}  recall {:.3}",
+        set.commercial_precision, set.commercial_recall
+    );
+    println!(
+        "    learning curve: {} misclassified services, {} fixed; corrections to fix median {} max {}; collateral errors {}",
+        set.misclassified_services,
+        set.services_fixed,
+        set.corrections_to_fix_median,
+        set.corrections_to_fix_max,
+        set.collateral_errors_total
+    );
+    let curve: Vec<String> = set
+        .fixed_after
+        .iter()
+        .enumerate()
+        .take(6)
+        .map(|(k, n)| format!("{k}:{n}"))
+        .collect();
+    println!(
+        "    services fixed after k corrections  {}",
+        curve.join("  ")
+    );
+    for service in &set.curves {
+        println!(
+            "      {:28} {:40} wrong {}/{}  fixed after {}",
+            service.company,
+            service.host,
+            service.wrong_before,
+            service.requests,
+            service
+                .corrections_to_fix
+                .map_or("never".to_string(), |n| n.to_string())
+        );
+    }
+}
+
 fn eval(json: bool) -> anyhow::Result<()> {
-    let examples = parse_labelled(LABELLED_REQUESTS).map_err(wallet_error)?;
-    let classifier = evaluate(&examples).map_err(wallet_error)?;
+    let classifier = evaluate_shipped().map_err(wallet_error)?;
     let dev = tos::evaluate(&tos::parse_sentences(tos::DEV_SENTENCES).map_err(wallet_error)?);
     let test = tos::evaluate(&tos::parse_sentences(tos::TEST_SENTENCES).map_err(wallet_error)?);
     if json {
@@ -279,47 +324,19 @@ fn eval(json: bool) -> anyhow::Result<()> {
         return Ok(());
     }
     let c = &classifier;
-    println!("W2 request classifier (held-out companies; split by owning company)");
+    println!("W2 request classifier (held-out companies only; headline: the fresh set)");
     println!(
-        "  labelled requests {} = train {} ({} companies) + test {} ({} companies)",
-        c.labelled_requests, c.train_requests, c.train_companies, c.test_requests, c.test_companies
+        "  trained on {} requests of {} companies; grouped 5-fold CV on them: precision {:.3}  recall {:.3}",
+        c.train_requests,
+        c.train_companies,
+        c.train_cv_commercial_precision,
+        c.train_cv_commercial_recall
     );
-    println!(
-        "  seed lists only:  commercial precision {:.3}  recall {:.3}",
-        c.seed_only_commercial_precision, c.seed_only_commercial_recall
+    print_held_out("fresh held-out set (never used for any choice)", &c.fresh);
+    print_held_out(
+        "old held-out part of requests_labelled.tsv (seen before)",
+        &c.old,
     );
-    println!(
-        "  trained model:    commercial precision {:.3}  recall {:.3}",
-        c.commercial_precision, c.commercial_recall
-    );
-    println!(
-        "  learning curve: {} misclassified services, {} fixed; corrections to fix median {} max {}; collateral errors {}",
-        c.misclassified_services,
-        c.services_fixed,
-        c.corrections_to_fix_median,
-        c.corrections_to_fix_max,
-        c.collateral_errors_total
-    );
-    let curve: Vec<String> = c
-        .fixed_after
-        .iter()
-        .enumerate()
-        .take(6)
-        .map(|(k, n)| format!("{k}:{n}"))
-        .collect();
-    println!("  services fixed after k corrections  {}", curve.join("  "));
-    for service in &c.curves {
-        println!(
-            "    {:28} {:40} wrong {}/{}  fixed after {}",
-            service.company,
-            service.host,
-            service.wrong_before,
-            service.requests,
-            service
-                .corrections_to_fix
-                .map_or("never".to_string(), |n| n.to_string())
-        );
-    }
     for (name, result) in [("development", &dev), ("frozen test", &test)] {
         println!(
             "W3 terms-of-service auditor, {name} sentences ({}): micro precision {:.3} recall {:.3}",

@@ -47,6 +47,37 @@ grep -E '^[/&?._-]' "$easyprivacy" \
   | sort | uniq -c | awk '$1 >= 8 { print $2 }' \
   | sort -u > "$here/easyprivacy_path_words.txt"
 
+# 2b. EasyPrivacy's generic (host-less) blocking rules, matched against the whole URL: the
+#     pattern (lower case; `*` any run, `^` a separator), a tab, and `third` / `first` when the
+#     rule is limited to third- / first-party requests, else `any`. Rules limited to some sites
+#     (`domain=` with a site that is not negated), with `|` anchors, regular expressions or
+#     `$match-case` are left out; `domain=~a|~b` exclusions are dropped (kept as `any`).
+grep -E '^([/&?._=-]|:)' "$easyprivacy" \
+  | awk '{
+      pattern = $0; options = ""
+      at = index($0, "$")
+      if (at > 0) { pattern = substr($0, 1, at - 1); options = substr($0, at + 1) }
+      if (pattern ~ /\|/ || options ~ /match-case/) next
+      if (match(options, /domain=[^,]*/)) {
+        n = split(substr(options, RSTART + 7, RLENGTH - 7), sites, "|")
+        for (i = 1; i <= n; i++) if (substr(sites[i], 1, 1) != "~") next
+      }
+      party = "any"
+      if (options ~ /(^|,)~third-party/) party = "first"
+      else if (options ~ /(^|,)third-party/) party = "third"
+      if (length(pattern) >= 4) print tolower(pattern) "\t" party
+    }' \
+  | sort -u > "$here/easyprivacy_generic.txt"
+
+# 2c. The Public Suffix List the uBlock Origin package ships (registrable domains): rules only,
+#     in the list's order, comments dropped except the ICANN / PRIVATE section markers.
+psl="$(find root -name effective_tld_names.dat | head -n 1)"
+awk '/^\/\/ ===BEGIN PRIVATE DOMAINS===/ { print "// ===BEGIN PRIVATE DOMAINS===" }
+     /^\/\/ ===END PRIVATE DOMAINS===/ { print "// ===END PRIVATE DOMAINS===" }
+     /^\/\/ ===BEGIN ICANN DOMAINS===/ { print "// ===BEGIN ICANN DOMAINS===" }
+     /^\/\/ ===END ICANN DOMAINS===/ { print "// ===END ICANN DOMAINS===" }
+     /^[^\/ ]/ { sub(/[ \t].*$/, ""); print }' "$psl" > "$here/public_suffix_list.dat"
+
 # 3. Privacy Badger's yellowlist: domains sites need to work (cookies blocked, requests kept).
 grep -E '^[a-z0-9.-]+$' "$yellowlist" | sort -u > "$here/yellowlist.txt"
-wc -l "$here"/easyprivacy_hosts.txt "$here"/easylist_hosts.txt "$here"/easyprivacy_host_paths.txt "$here"/easyprivacy_path_words.txt "$here"/yellowlist.txt
+wc -l "$here"/easyprivacy_hosts.txt "$here"/easylist_hosts.txt "$here"/easyprivacy_host_paths.txt "$here"/easyprivacy_path_words.txt "$here"/easyprivacy_generic.txt "$here"/public_suffix_list.dat "$here"/yellowlist.txt

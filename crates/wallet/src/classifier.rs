@@ -1,16 +1,20 @@
 //! Rule W2: is an application-layer request a utility call (pass it through) or commercial
 //! harvesting (intercept it, price it at spot, show it to the member)?
 //!
-//! A logistic regression over hashed features (host, registrable domain, subdomain labels,
-//! path words, header names, payload field names, third-party-ness), seeded from public
-//! tracker lists and then learning online from the member's own allow/deny decisions, on the
-//! device, sending nothing anywhere.
+//! A logistic regression over hashed features (host, registrable domain by the Public Suffix
+//! List, subdomain labels, path words and their camelCase parts, five-letter prefixes of longer
+//! words, query parameter and payload field names, header names, third-party-ness), seeded from
+//! public tracker lists and then learning online from the member's own allow/deny decisions, on
+//! the device, sending nothing anywhere.
 //!
-//! * **Seed.** Two features come from EasyPrivacy (Debian's `webext-ublock-origin-firefox`,
-//!   see `data/SOURCES.md`): the host or a parent domain is on its host list, and the path
-//!   holds words its generic rules use. One comes from Privacy Badger's yellowlist (domains sites
-//!   need to work). Their starting weights are set by hand ([`SEED_WEIGHTS`]); the remaining
-//!   weights are fitted on the training companies of the labelled set ([`crate::eval`]).
+//! * **Seed.** Features from EasyPrivacy (Debian's `webext-ublock-origin-firefox`, see
+//!   `data/SOURCES.md`): the host or a parent domain is on its host list; a host-and-path rule
+//!   matches; one of its ~3,300 generic (host-less) rules matches the URL, adblock-style
+//!   (`/matomo.js` on a site's own host); the path or host holds words its generic rules use.
+//!   EasyList's hosts (advertising) and Privacy Badger's yellowlist (domains sites need to work)
+//!   add one each. Their starting weights are set by hand ([`SEED_WEIGHTS`]); the remaining
+//!   weights are fitted on the training companies ([`crate::eval`]), and every feature choice
+//!   was made by grouped cross-validation on those companies only.
 //! * **Learning.** A member's decision is one SGD step of the logistic loss. Features that
 //!   name the service (host, registrable domain) take the full step; generic ones (words, field
 //!   names) a tenth of it, because one member's verdict on one service says little about the
@@ -39,6 +43,7 @@ pub const SEED_WEIGHTS: &[(&str, f32)] = &[
     ("list:easyprivacy_words_1", 0.75),
     ("list:easyprivacy_words_2", 0.75),
     ("list:easyprivacy_host_path", 3.0),
+    ("list:easyprivacy_generic", 2.0),
     ("list:easylist_host", 2.0),
     ("list:yellowlist", -1.5),
 ];
@@ -54,6 +59,22 @@ static EASYPRIVACY_HOST_PATHS: &str = include_str!("../data/easyprivacy_host_pat
 static EASYLIST_HOSTS: &str = include_str!("../data/easylist_hosts.txt");
 static EASYPRIVACY_WORDS: &str = include_str!("../data/easyprivacy_path_words.txt");
 static YELLOWLIST: &str = include_str!("../data/yellowlist.txt");
+static EASYPRIVACY_GENERIC: &str = include_str!("../data/easyprivacy_generic.txt");
+static PUBLIC_SUFFIX_LIST: &str = include_str!("../data/public_suffix_list.dat");
+
+/// Which requests an EasyPrivacy generic rule applies to (its `third-party` option).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Party {
+    Any,
+    Third,
+    First,
+}
+
+/// A host-less EasyPrivacy rule: literal pieces between its `*` wildcards.
+struct GenericRule {
+    pieces: Vec<&'static str>,
+    party: Party,
+}
 
 struct Lists {
     hosts: HashSet<&'static str>,
@@ -62,6 +83,12 @@ struct Lists {
     ad_hosts: HashSet<&'static str>,
     words: HashSet<&'static str>,
     yellow: HashSet<&'static str>,
+    generic: Vec<GenericRule>,
+    /// Public Suffix List: plain rules, wildcard rules (`*.x` stored as `x`) and exceptions
+    /// (`!x` stored as `x`).
+    suffixes: HashSet<&'static str>,
+    wildcard_suffixes: HashSet<&'static str>,
+    suffix_exceptions: HashSet<&'static str>,
 }
 
 fn lists() -> &'static Lists {
@@ -80,7 +107,72 @@ fn lists() -> &'static Lists {
         ad_hosts: EASYLIST_HOSTS.lines().collect(),
         words: EASYPRIVACY_WORDS.lines().collect(),
         yellow: YELLOWLIST.lines().collect(),
+        generic: EASYPRIVACY_GENERIC
+            .lines()
+            .filter_map(|line| {
+                let (pattern, party) = line.split_once('\t')?;
+                let party = match party {
+                    "third" => Party::Third,
+                    "first" => Party::First,
+                    _ => Party::Any,
+                };
+                let pieces: Vec<&'static str> =
+                    pattern.split('*').filter(|p| !p.is_empty()).collect();
+                (!pieces.is_empty()).then_some(GenericRule { pieces, party })
+            })
+            .collect(),
+        suffixes: PUBLIC_SUFFIX_LIST
+            .lines()
+            .filter(|l| !l.starts_with("//") && !l.starts_with('*') && !l.starts_with('!'))
+            .collect(),
+        wildcard_suffixes: PUBLIC_SUFFIX_LIST
+            .lines()
+            .filter_map(|l| l.strip_prefix("*."))
+            .collect(),
+        suffix_exceptions: PUBLIC_SUFFIX_LIST
+            .lines()
+            .filter_map(|l| l.strip_prefix('!'))
+            .collect(),
     })
+}
+
+/// Does `piece` (literal text where `^` stands for a separator or the end) occur in `text` at
+/// `at`? Returns the end of the match.
+fn piece_matches_at(text: &[u8], at: usize, piece: &[u8]) -> Option<usize> {
+    let mut position = at;
+    for &p in piece {
+        if p == b'^' {
+            match text.get(position) {
+                None => continue,
+                Some(c) if c.is_ascii_alphanumeric() || b"_-.%".contains(c) => return None,
+                Some(_) => position += 1,
+            }
+        } else if text.get(position) == Some(&p) {
+            position += 1;
+        } else {
+            return None;
+        }
+    }
+    Some(position)
+}
+
+/// Adblock-style matching of a generic rule's pieces, in order, anywhere in `text`.
+fn generic_rule_matches(text: &str, pieces: &[&str]) -> bool {
+    let bytes = text.as_bytes();
+    let mut from = 0;
+    for piece in pieces {
+        let literal = piece.split('^').find(|l| !l.is_empty()).unwrap_or("");
+        if !literal.is_empty() && !text[from..].contains(literal) {
+            return false;
+        }
+        let piece = piece.as_bytes();
+        let Some(end) = (from..=bytes.len()).find_map(|at| piece_matches_at(bytes, at, piece))
+        else {
+            return false;
+        };
+        from = end;
+    }
+    true
 }
 
 /// An application-layer request as the wallet sees it: where it goes, who caused it, what
@@ -115,6 +207,12 @@ pub struct Decision {
 
 /// Host (lower case, no port), path and query parameter names of a URL.
 pub fn split_url(url: &str) -> Result<(String, String, Vec<String>), Error> {
+    let (host, path, _query, params) = split_url_query(url)?;
+    Ok((host, path, params))
+}
+
+/// [`split_url`] plus the raw query string.
+fn split_url_query(url: &str) -> Result<(String, String, String, Vec<String>), Error> {
     if url.len() > URL_BYTES_MAX {
         return Err(Error::BadUrl);
     }
@@ -148,29 +246,36 @@ pub fn split_url(url: &str) -> Result<(String, String, Vec<String>), Error> {
         .filter(|name| !name.is_empty())
         .map(str::to_string)
         .collect();
-    Ok((host, path.to_string(), params))
+    Ok((host, path.to_string(), query.to_string(), params))
 }
 
-/// Second-level labels under which registrations happen (a small stand-in for the Public
-/// Suffix List: enough for the hosts this wallet meets; a wrong guess costs one feature).
-const MULTI_LABEL_SUFFIXES: &[&str] = &[
-    "co.uk", "org.uk", "ac.uk", "gov.uk", "com.au", "net.au", "co.jp", "ne.jp", "com.br", "com.cn",
-    "com.tr", "co.in", "co.kr", "co.nz", "com.mx", "com.ar", "co.za", "com.sg",
-];
-
-/// The registrable domain (eTLD+1) of a host.
+/// The registrable domain (eTLD+1) of a host, by the Public Suffix List (ICANN and private
+/// sections, as browsers use it; shipped in Debian's uBlock Origin package, see
+/// `data/SOURCES.md`). A host that is itself a public suffix is its own registrable domain.
 pub fn registrable_domain(host: &str) -> &str {
-    let dots: Vec<usize> = host.match_indices('.').map(|(at, _)| at).collect();
-    if dots.len() < 2 {
-        return host;
+    let lists = lists();
+    let labels: Vec<usize> = std::iter::once(0)
+        .chain(host.match_indices('.').map(|(at, _)| at + 1))
+        .collect();
+    // The longest matching rule wins; the default rule `*` makes the last label a suffix.
+    let mut suffix_start = *labels.last().unwrap_or(&0);
+    for (i, &start) in labels.iter().enumerate() {
+        let candidate = &host[start..];
+        if lists.suffix_exceptions.contains(candidate) {
+            suffix_start = labels.get(i + 1).copied().unwrap_or(host.len());
+            break;
+        }
+        let parent = labels.get(i + 1).map(|&p| &host[p..]);
+        if lists.suffixes.contains(candidate)
+            || parent.is_some_and(|p| lists.wildcard_suffixes.contains(p))
+        {
+            suffix_start = start;
+            break;
+        }
     }
-    let last_two = &host[dots[dots.len() - 2] + 1..];
-    if !MULTI_LABEL_SUFFIXES.contains(&last_two) {
-        return last_two;
-    }
-    match dots.len() {
-        2 => host,
-        n => &host[dots[n - 3] + 1..],
+    match labels.iter().rposition(|&start| start < suffix_start) {
+        Some(i) => &host[labels[i]..],
+        None => host,
     }
 }
 
@@ -228,7 +333,7 @@ struct Feature {
 
 /// The feature names of a request (public for tests and for showing the member "why").
 pub fn feature_names(request: &Request) -> Result<Vec<(String, bool)>, Error> {
-    let (host, path, params) = split_url(&request.url)?;
+    let (host, path, query, params) = split_url_query(&request.url)?;
     let site = registrable_domain(&host);
     let first_party = request.first_party.to_ascii_lowercase();
     let third_party = registrable_domain(&first_party) != site;
@@ -261,6 +366,27 @@ pub fn feature_names(request: &Request) -> Result<Vec<(String, bool)>, Error> {
     if path_listed {
         names.push(("list:easyprivacy_host_path".into(), false));
     }
+    {
+        // EasyPrivacy's host-less rules (`/matomo.js`, `://analytics-cdn.`), matched
+        // against the whole URL (lower case, no fragment) as an adblocker does.
+        let scheme = request.url.split_once("://").map_or("https", |(s, _)| s);
+        let target = if query.is_empty() {
+            format!("{scheme}://{host}{path}").to_ascii_lowercase()
+        } else {
+            format!("{scheme}://{host}{path}?{query}").to_ascii_lowercase()
+        };
+        let generic = lists.generic.iter().any(|rule| {
+            let applies = match rule.party {
+                Party::Any => true,
+                Party::Third => third_party,
+                Party::First => !third_party,
+            };
+            applies && generic_rule_matches(&target, &rule.pieces)
+        });
+        if generic {
+            names.push(("list:easyprivacy_generic".into(), false));
+        }
+    }
     if domain_and_parents(&host).any(|d| lists.ad_hosts.contains(d)) {
         names.push(("list:easylist_host".into(), false));
     }
@@ -271,12 +397,51 @@ pub fn feature_names(request: &Request) -> Result<Vec<(String, bool)>, Error> {
     for label in words(subdomain) {
         names.push((format!("label:{label}"), false));
     }
+    {
+        // EasyPrivacy's path words inside host names (`gameanalytics`, `telemetry.`).
+        let name = site.split('.').next().unwrap_or("");
+        // In the file's order (a `HashSet` would order features differently per process).
+        for word in EASYPRIVACY_WORDS.lines() {
+            if word.len() >= 4 && (name.contains(word) || subdomain.contains(word)) {
+                names.push((format!("hostword:{word}"), false));
+            }
+        }
+    }
     let mut listed_words = 0;
-    for word in words(&path) {
+    let mut path_words: Vec<String> = words(&path).collect();
+    {
+        // camelCase inside path words: `metricsBatch` also gives `metrics`, `batch`.
+        for word in path.split(|c: char| !c.is_ascii_alphabetic()) {
+            let parts = field_words(word);
+            if parts.len() > 1 {
+                path_words.extend(parts.into_iter().filter(|w| w.len() >= 3));
+            }
+        }
+    }
+    for word in &path_words {
         if lists.words.contains(word.as_str()) {
             listed_words += 1;
         }
         names.push((format!("path:{word}"), false));
+        if word.len() > 5 {
+            names.push((format!("p5:{}", &word[..5]), false));
+        }
+    }
+    {
+        // Five-letter prefixes of longer words (`telem`, `metri`, `analy`): one feature for
+        // a word's inflections and compounds.
+        for label in words(subdomain) {
+            if label.len() > 5 {
+                names.push((format!("p5:{}", &label[..5]), false));
+            }
+        }
+        for field in params.iter().chain(&request.field_names) {
+            for word in field_words(field) {
+                if word.len() > 5 {
+                    names.push((format!("p5:{}", &word[..5]), false));
+                }
+            }
+        }
     }
     if listed_words >= 1 {
         names.push(("list:easyprivacy_words_1".into(), false));
@@ -375,21 +540,30 @@ impl Classifier {
     /// One AdaGrad step on a labelled example (training on the labelled set).
     pub fn train(&mut self, request: &Request, label: Label) -> Result<(), Error> {
         let features = features(request)?;
-        let gradient = sigmoid(self.margin(&features)) - Self::target(label);
-        for feature in &features {
+        self.train_features(&features, label);
+        Ok(())
+    }
+
+    fn train_features(&mut self, features: &[Feature], label: Label) {
+        let gradient = sigmoid(self.margin(features)) - Self::target(label);
+        for feature in features {
             let accumulator = &mut self.squared_gradients[feature.index];
             *accumulator += gradient * gradient;
             let step = TRAIN_RATE / (1.0 + accumulator.sqrt());
             self.weights[feature.index] -= step * gradient;
         }
-        Ok(())
     }
 
-    /// Trains `epochs` passes over `examples`, in order (deterministic).
+    /// Trains `epochs` passes over `examples`, in order (deterministic). Each request's
+    /// features are extracted once.
     pub fn fit(&mut self, examples: &[(Request, Label)], epochs: usize) -> Result<(), Error> {
+        let prepared = examples
+            .iter()
+            .map(|(request, label)| Ok((features(request)?, *label)))
+            .collect::<Result<Vec<_>, Error>>()?;
         for _ in 0..epochs {
-            for (request, label) in examples {
-                self.train(request, *label)?;
+            for (features, label) in &prepared {
+                self.train_features(features, *label);
             }
         }
         Ok(())
@@ -439,6 +613,42 @@ mod tests {
             "doubleclick.net"
         );
         assert_eq!(registrable_domain("localhost"), "localhost");
+        // Public Suffix List: private suffixes, wildcard and exception rules.
+        assert_eq!(
+            registrable_domain("docs.someone.github.io"),
+            "someone.github.io"
+        );
+        assert_eq!(registrable_domain("github.io"), "github.io");
+        assert_eq!(registrable_domain("a.b.example.ck"), "b.example.ck");
+        assert_eq!(registrable_domain("a.www.ck"), "www.ck");
+        assert_eq!(registrable_domain("shop.example.com.br"), "example.com.br");
+    }
+
+    #[test]
+    fn easyprivacy_generic_rules_match_like_an_adblocker() {
+        // rule W2: seeded from EasyPrivacy's host-less rules, not only its hosts.
+        assert!(generic_rule_matches(
+            "stats.example.org/matomo.js",
+            &["/matomo.js"]
+        ));
+        assert!(generic_rule_matches(
+            "x.example/a/pixel?id=1",
+            &["/a/", "pixel^"]
+        ));
+        assert!(!generic_rule_matches("x.example/pixels", &["/pixel^"]));
+        assert!(generic_rule_matches("x.example/pixel", &["/pixel^"]));
+        assert!(!generic_rule_matches("x.example/b/a/", &["/a/", "/b/"]));
+        let names = |url: &str| -> Vec<String> {
+            feature_names(&request("blog.example.org", url))
+                .unwrap()
+                .into_iter()
+                .map(|(name, _)| name)
+                .collect()
+        };
+        let first_party_analytics = names("https://stats.example.org/matomo.js");
+        assert!(first_party_analytics.contains(&"list:easyprivacy_generic".to_string()));
+        assert!(!names("https://www.example.org/app.js")
+            .contains(&"list:easyprivacy_generic".to_string()));
     }
 
     #[test]

@@ -3,9 +3,15 @@
 //! corrections fix a service it gets wrong.
 //!
 //! * The labelled set is `data/requests_labelled.tsv` (written for Assay, rubric in its header).
-//! * The split is by owning company: a company is in the test part when the FNV-1a hash of its
-//!   name is 0, 1 or 2 modulo 10 (about 30%), fixed before any result was seen and never
-//!   changed to improve one.
+//!   Its split is by owning company: a company is in its ("old") test part when the FNV-1a hash
+//!   of its name is 0, 1 or 2 modulo 10 (about 30%), fixed before any result was seen and never
+//!   changed to improve one. That part has been looked at three times in all (README).
+//! * `data/requests_train_extra.tsv` adds training requests of other companies.
+//! * `data/requests_fresh_test.tsv` is the fresh held-out set: companies in neither file above,
+//!   labelled before any model ran on it, its SHA-256 pinned in a test. Its figures are the
+//!   headline (`commercial_precision`, `commercial_recall`, `corrections_to_fix_median`).
+//! * Training uses the training companies of the first file plus the extra file; feature and
+//!   training choices are made by grouped cross-validation on those companies only.
 //! * The learning curve starts from the trained model for every misclassified test service
 //!   (company and host), lets a simulated member correct one wrong request of that service at a
 //!   time, and counts corrections until every request of the service is right ([`CORRECTIONS_MAX`]
@@ -17,6 +23,8 @@ use crate::Error;
 use serde::Serialize;
 
 pub static LABELLED_REQUESTS: &str = include_str!("../data/requests_labelled.tsv");
+pub static EXTRA_TRAINING_REQUESTS: &str = include_str!("../data/requests_train_extra.tsv");
+pub static FRESH_TEST_REQUESTS: &str = include_str!("../data/requests_fresh_test.tsv");
 /// Corrections tried per service before giving up on it.
 pub const CORRECTIONS_MAX: usize = 20;
 /// Test part: companies whose name hash modulo 10 falls below this.
@@ -79,58 +87,67 @@ pub fn is_test_company(company: &str) -> bool {
     fnv1a(company) % 10 < TEST_BUCKETS
 }
 
-/// The model a wallet starts with: the seed, trained on the training companies.
-pub fn trained_model(examples: &[Example]) -> Result<Classifier, Error> {
-    let train: Vec<(Request, Label)> = examples
+/// The training examples: the training companies of `labelled` plus every example of `extra`.
+pub fn training_examples(labelled: &[Example], extra: &[Example]) -> Vec<Example> {
+    labelled
         .iter()
         .filter(|e| !is_test_company(&e.company))
-        .map(|e| (e.request.clone(), e.label))
-        .collect();
+        .chain(extra)
+        .cloned()
+        .collect()
+}
+
+/// The model a wallet starts with: the seed, trained on `train` (see [`training_examples`]).
+pub fn trained_model(train: &[Example]) -> Result<Classifier, Error> {
+    let train: Vec<(Request, Label)> = train.iter().map(|e| (e.request.clone(), e.label)).collect();
     let mut model = Classifier::seeded();
     model.fit(&train, TRAIN_EPOCHS)?;
     Ok(model)
 }
 
 /// Folds of the grouped cross-validation on the training companies (for tuning without
-/// touching the test part).
+/// touching either test set).
 pub const CV_FOLDS: u64 = 5;
 
 fn fold_of(company: &str) -> u64 {
     (fnv1a(company) / 10) % CV_FOLDS
 }
 
-/// Grouped cross-validation on the training companies only: each fold's companies are
+/// Grouped cross-validation on the training examples only: each fold's companies are
 /// predicted by a model trained on the other folds. Returns the pooled counts and the examples
-/// it got wrong (for whoever tunes the features: they may look at these, never at the test part).
-pub fn cross_validate(examples: &[Example]) -> Result<(Counts, Vec<Example>), Error> {
-    let train: Vec<&Example> = examples
-        .iter()
-        .filter(|e| !is_test_company(&e.company))
-        .collect();
+/// it got wrong (for whoever tunes the features: they may look at these, never at a test set).
+pub fn cross_validate(train: &[Example]) -> Result<(Counts, Vec<Example>), Error> {
     let mut counts = Counts::default();
     let mut wrong = Vec::new();
     for fold in 0..CV_FOLDS {
-        let fit: Vec<(Request, Label)> = train
+        let fit: Vec<Example> = train
             .iter()
             .filter(|e| fold_of(&e.company) != fold)
-            .map(|e| (e.request.clone(), e.label))
+            .cloned()
             .collect();
-        let mut model = Classifier::seeded();
-        model.fit(&fit, TRAIN_EPOCHS)?;
+        let model = trained_model(&fit)?;
         for example in train.iter().filter(|e| fold_of(&e.company) == fold) {
             let predicted = model.classify(&example.request)?;
             counts.add(example.label, predicted);
             if predicted != example.label {
-                wrong.push((*example).clone());
+                wrong.push(example.clone());
             }
         }
     }
     Ok((counts, wrong))
 }
 
+/// The training examples of the shipped data files.
+pub fn shipped_training_examples() -> Result<Vec<Example>, Error> {
+    Ok(training_examples(
+        &parse_labelled(LABELLED_REQUESTS)?,
+        &parse_labelled(EXTRA_TRAINING_REQUESTS)?,
+    ))
+}
+
 /// The wallet's model for a member: the trained model plus the member's own decisions.
 pub fn member_model(decisions: &[Decision]) -> Result<Classifier, Error> {
-    let mut model = trained_model(&parse_labelled(LABELLED_REQUESTS)?)?;
+    let mut model = trained_model(&shipped_training_examples()?)?;
     for decision in decisions {
         model.learn(decision)?;
     }
@@ -200,21 +217,16 @@ pub struct ServiceCurve {
     pub collateral_errors: usize,
 }
 
+/// Figures on one held-out set.
 #[derive(Debug, Clone, Serialize)]
-pub struct Evaluation {
-    pub labelled_requests: usize,
-    pub train_requests: usize,
-    pub test_requests: usize,
-    pub train_companies: usize,
-    pub test_companies: usize,
-    /// The seed alone (lists, no training) on the test part: the baseline.
+pub struct HeldOut {
+    pub requests: usize,
+    pub companies: usize,
+    /// The seed alone (lists, no training): the baseline.
     pub seed_only: Counts,
-    /// Grouped 5-fold cross-validation on the training companies (what tuning may look at).
-    pub train_cv_commercial_precision: f64,
-    pub train_cv_commercial_recall: f64,
     pub seed_only_commercial_precision: f64,
     pub seed_only_commercial_recall: f64,
-    pub test: Counts,
+    pub counts: Counts,
     pub commercial_precision: f64,
     pub commercial_recall: f64,
     pub misclassified_services: usize,
@@ -227,28 +239,83 @@ pub struct Evaluation {
     pub curves: Vec<ServiceCurve>,
 }
 
+#[derive(Debug, Clone, Serialize)]
+pub struct Evaluation {
+    /// Which held-out set the top-level `commercial_*` and `corrections_to_fix_median` keys
+    /// report: always `"fresh"`, the set never used for any choice.
+    pub headline_set: &'static str,
+    pub commercial_precision: f64,
+    pub commercial_recall: f64,
+    pub corrections_to_fix_median: f64,
+    pub train_requests: usize,
+    pub train_companies: usize,
+    /// Grouped 5-fold cross-validation on the training companies (what tuning may look at).
+    pub train_cv_commercial_precision: f64,
+    pub train_cv_commercial_recall: f64,
+    /// `data/requests_fresh_test.tsv`: the fresh held-out set (the headline).
+    pub fresh: HeldOut,
+    /// The test part of `data/requests_labelled.tsv` (seen before; kept for comparison).
+    pub old: HeldOut,
+}
+
+fn companies(examples: &[Example]) -> usize {
+    let mut names: Vec<&str> = examples.iter().map(|e| e.company.as_str()).collect();
+    names.sort_unstable();
+    names.dedup();
+    names.len()
+}
+
 fn host_of(request: &Request) -> String {
     crate::classifier::split_url(&request.url)
         .map(|(host, _, _)| host)
         .unwrap_or_default()
 }
 
-/// Runs the whole evaluation on `examples`.
-pub fn evaluate(examples: &[Example]) -> Result<Evaluation, Error> {
-    let test: Vec<&Example> = examples
+/// Runs the whole evaluation: trains on the training companies of `labelled` plus `extra`,
+/// then scores both held-out sets.
+pub fn evaluate(
+    labelled: &[Example],
+    extra: &[Example],
+    fresh: &[Example],
+) -> Result<Evaluation, Error> {
+    let train = training_examples(labelled, extra);
+    let old: Vec<Example> = labelled
         .iter()
         .filter(|e| is_test_company(&e.company))
+        .cloned()
         .collect();
-    let mut companies: Vec<&str> = examples.iter().map(|e| e.company.as_str()).collect();
-    companies.sort_unstable();
-    companies.dedup();
-    let test_companies = companies.iter().filter(|c| is_test_company(c)).count();
+    let (cv, _) = cross_validate(&train)?;
+    let model = trained_model(&train)?;
+    let fresh = held_out(&model, fresh)?;
+    let old = held_out(&model, &old)?;
+    Ok(Evaluation {
+        headline_set: "fresh",
+        commercial_precision: fresh.commercial_precision,
+        commercial_recall: fresh.commercial_recall,
+        corrections_to_fix_median: fresh.corrections_to_fix_median,
+        train_requests: train.len(),
+        train_companies: companies(&train),
+        train_cv_commercial_precision: cv.precision(),
+        train_cv_commercial_recall: cv.recall(),
+        fresh,
+        old,
+    })
+}
 
+/// The evaluation of the shipped data files (what `assay wallet eval` prints).
+pub fn evaluate_shipped() -> Result<Evaluation, Error> {
+    evaluate(
+        &parse_labelled(LABELLED_REQUESTS)?,
+        &parse_labelled(EXTRA_TRAINING_REQUESTS)?,
+        &parse_labelled(FRESH_TEST_REQUESTS)?,
+    )
+}
+
+/// Precision, recall and the learning curve of `model` on one held-out set.
+fn held_out(model: &Classifier, examples: &[Example]) -> Result<HeldOut, Error> {
+    let test: Vec<&Example> = examples.iter().collect();
     let seed_only = count(&Classifier::seeded(), &test)?;
-    let (cv, _) = cross_validate(examples)?;
-    let model = trained_model(examples)?;
-    let counts = count(&model, &test)?;
-
+    let counts = count(model, &test)?;
     // Services: (company, host) groups of the test part, in first-seen order.
     let mut services: Vec<(String, String, Vec<&Example>)> = Vec::new();
     for example in &test {
@@ -272,7 +339,7 @@ pub fn evaluate(examples: &[Example]) -> Result<Evaluation, Error> {
             }
             Ok(wrong)
         };
-        let wrong_before = wrong(&model)?.len();
+        let wrong_before = wrong(model)?.len();
         if wrong_before == 0 {
             continue;
         }
@@ -323,20 +390,15 @@ pub fn evaluate(examples: &[Example]) -> Result<Evaluation, Error> {
     let fixed_after = (0..=CORRECTIONS_MAX)
         .map(|k| needed.iter().filter(|&&n| n <= k).count())
         .collect();
-    Ok(Evaluation {
-        labelled_requests: examples.len(),
-        train_requests: examples.len() - test.len(),
-        test_requests: test.len(),
-        train_companies: companies.len() - test_companies,
-        test_companies,
-        train_cv_commercial_precision: cv.precision(),
-        train_cv_commercial_recall: cv.recall(),
+    Ok(HeldOut {
+        requests: test.len(),
+        companies: companies(examples),
         seed_only_commercial_precision: seed_only.precision(),
         seed_only_commercial_recall: seed_only.recall(),
         seed_only,
         commercial_precision: counts.precision(),
         commercial_recall: counts.recall(),
-        test: counts,
+        counts,
         misclassified_services: curves.len(),
         services_fixed: needed.len(),
         corrections_to_fix_median: median,
@@ -369,13 +431,53 @@ mod tests {
         assert!(test.len() >= 20, "{}", test.len());
     }
 
+    fn company_set(text: &str) -> std::collections::BTreeSet<String> {
+        parse_labelled(text)
+            .unwrap()
+            .into_iter()
+            .map(|e| e.company)
+            .collect()
+    }
+
+    #[test]
+    fn the_fresh_held_out_set_is_frozen_and_shares_no_company() {
+        // rule W2, issue 8: the fresh set cannot change silently. A changed hash means the
+        // fresh figures are no longer a first look; do not update it to make a result better.
+        use sha2::{Digest, Sha256};
+        assert_eq!(
+            hex::encode(Sha256::digest(FRESH_TEST_REQUESTS.as_bytes())),
+            "cb1a0dd6831952e59e0165356c1ae8b979aa8d458584b5213b7acf44446a7477"
+        );
+        let fresh = company_set(FRESH_TEST_REQUESTS);
+        let labelled = company_set(LABELLED_REQUESTS);
+        let extra = company_set(EXTRA_TRAINING_REQUESTS);
+        assert!(fresh.len() >= 40, "{}", fresh.len());
+        assert!(parse_labelled(FRESH_TEST_REQUESTS).unwrap().len() >= 120);
+        assert!(
+            fresh.is_disjoint(&labelled),
+            "{:?}",
+            fresh.intersection(&labelled)
+        );
+        assert!(
+            fresh.is_disjoint(&extra),
+            "{:?}",
+            fresh.intersection(&extra)
+        );
+        // The extra training companies are new too, so they cannot leak into the old test part.
+        assert!(
+            extra.is_disjoint(&labelled),
+            "{:?}",
+            extra.intersection(&labelled)
+        );
+    }
+
     #[test]
     fn print_cross_validation_errors() {
         // For tuning: `ASSAY_PRINT_CV=1 cargo test -p assay-wallet print_cross -- --nocapture`.
         if std::env::var_os("ASSAY_PRINT_CV").is_none() {
             return;
         }
-        let (counts, wrong) = cross_validate(&parse_labelled(LABELLED_REQUESTS).unwrap()).unwrap();
+        let (counts, wrong) = cross_validate(&shipped_training_examples().unwrap()).unwrap();
         println!(
             "cv precision {} recall {}",
             counts.precision(),
@@ -391,17 +493,38 @@ mod tests {
 
     #[test]
     fn held_out_figures_do_not_regress() {
-        // Issue 8 asks for >= 0.90 precision and recall. Measured on the held-out companies:
-        // precision 0.947, recall 0.857, so the recall bar is NOT met (README, "Wallet").
+        // Issue 8 asks for >= 0.90 commercial precision and recall. Measured once on the fresh
+        // set (2026-11-26): precision 0.9115 (103/113), recall 0.8879 (103/116), so the recall
+        // bar is NOT met there; on the old, thrice-seen part: 0.944 / 0.8095 (README, "Wallet").
         // These floors catch regressions; raising them needs better features judged by
-        // cross-validation on the training companies, never by this test part.
-        let evaluation = evaluate(&parse_labelled(LABELLED_REQUESTS).unwrap()).unwrap();
-        assert!(
-            evaluation.commercial_precision >= 0.94 && evaluation.commercial_recall >= 0.85,
-            "precision {} recall {}",
+        // cross-validation on the training companies, never by either held-out set.
+        let evaluation = evaluate_shipped().unwrap();
+        assert_eq!(evaluation.headline_set, "fresh");
+        assert_eq!(
             evaluation.commercial_precision,
-            evaluation.commercial_recall
+            evaluation.fresh.commercial_precision
         );
-        assert_eq!(evaluation.services_fixed, evaluation.misclassified_services);
+        assert_eq!(
+            evaluation.commercial_recall,
+            evaluation.fresh.commercial_recall
+        );
+        assert_eq!(
+            evaluation.corrections_to_fix_median,
+            evaluation.fresh.corrections_to_fix_median
+        );
+        for (name, set, precision, recall) in [
+            ("fresh", &evaluation.fresh, 0.91, 0.88),
+            ("old", &evaluation.old, 0.94, 0.80),
+        ] {
+            assert!(
+                set.commercial_precision >= precision && set.commercial_recall >= recall,
+                "{name}: precision {} recall {}",
+                set.commercial_precision,
+                set.commercial_recall
+            );
+            assert_eq!(set.services_fixed, set.misclassified_services, "{name}");
+        }
+        assert_eq!(evaluation.fresh.requests, 228);
+        assert_eq!(evaluation.old.requests, 73);
     }
 }
