@@ -149,29 +149,23 @@ impl HashReader for Vec<Hash> {
     }
 }
 
+/// Looks up each of `indexes` with `get`, naming the first one missing.
+fn read_each(indexes: &[u64], get: impl Fn(&u64) -> Option<Hash>) -> Result<Vec<Hash>, Error> {
+    indexes
+        .iter()
+        .map(|index| get(index).ok_or(Error::HashMissing { index: *index }))
+        .collect()
+}
+
 impl<S: std::hash::BuildHasher> HashReader for HashMap<u64, Hash, S> {
     fn read_hashes(&self, indexes: &[u64]) -> Result<Vec<Hash>, Error> {
-        indexes
-            .iter()
-            .map(|&index| {
-                self.get(&index)
-                    .copied()
-                    .ok_or(Error::HashMissing { index })
-            })
-            .collect()
+        read_each(indexes, |index| self.get(index).copied())
     }
 }
 
 impl HashReader for BTreeMap<u64, Hash> {
     fn read_hashes(&self, indexes: &[u64]) -> Result<Vec<Hash>, Error> {
-        indexes
-            .iter()
-            .map(|&index| {
-                self.get(&index)
-                    .copied()
-                    .ok_or(Error::HashMissing { index })
-            })
-            .collect()
+        read_each(indexes, |index| self.get(index).copied())
     }
 }
 

@@ -134,8 +134,8 @@ impl fmt::Debug for RailFile {
     }
 }
 
-/// Checks that a line belongs to `rail` and pays something; every writer starts with this.
-fn check_line(line: &PayoutLine, rail: Rail) -> Result<(), Error> {
+/// Checks that a line was handed to the rail its destination is on.
+fn check_rail(line: &PayoutLine, rail: Rail) -> Result<(), Error> {
     let found = line.destination.rail();
     if found != rail {
         return Err(Error::RailMismatch {
@@ -144,6 +144,12 @@ fn check_line(line: &PayoutLine, rail: Rail) -> Result<(), Error> {
             found,
         });
     }
+    Ok(())
+}
+
+/// Checks that a line belongs to `rail` and pays something; every writer starts with this.
+fn check_line(line: &PayoutLine, rail: Rail) -> Result<(), Error> {
+    check_rail(line, rail)?;
     if line.amount.is_zero() {
         return Err(Error::AmountZero {
             member: line.member,

@@ -105,14 +105,7 @@ impl RailTotals {
     ) -> Result<RailTotals, Error> {
         let sum = |rail: Rail, lines: &[PayoutLine]| -> Result<Micros, Error> {
             lines.iter().try_fold(Micros::ZERO, |total, line| {
-                let found = line.destination.rail();
-                if found != rail {
-                    return Err(Error::RailMismatch {
-                        member: line.member,
-                        expected: rail,
-                        found,
-                    });
-                }
+                crate::check_rail(line, rail)?;
                 Ok(total.checked_add(line.amount)?)
             })
         };
