@@ -119,7 +119,7 @@ fn snapshot_bytes_are_pinned() {
     let bytes = snapshot_of(&world());
     assert_eq!(
         hex::encode(Sha256::digest(&bytes)),
-        "54e86c1045d49a10f0f29278918cf6be6ea7bacbb69756ef91aac4440ebb1803",
+        "f990b66f34dc15f746971a3d126e8df91e8c017f34e5ca41819c89e0534189ce",
         "the snapshot encoding changed: bump SNAPSHOT_VERSION"
     );
 }
