@@ -23,6 +23,7 @@ pub struct Rules {
     #[serde(deserialize_with = "named_keys")]
     pub tiers: BTreeMap<Tier, TierRules>,
     pub premium: PremiumRules,
+    pub spot: SpotRules,
     pub floor: FloorRules,
     pub breaker: BreakerRules,
     pub basket: BasketRules,
@@ -59,6 +60,14 @@ pub struct PremiumRules {
     pub ladder_bps: Vec<u32>,
     /// Rule M14: a member's premium weight is 1 + a uniqueness bonus of at most this.
     pub uniqueness_bonus_max_bps: u32,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SpotRules {
+    /// Rule M2: a close averages the day's trades with the volume of the previous
+    /// `window_days − 1` trading days, carried at the previous spot (1: the day's VWAP alone).
+    pub window_days: u32,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -266,6 +275,7 @@ impl Rules {
         }
         self.validate_tiers()?;
         self.validate_premium()?;
+        check_range("spot.window_days", self.spot.window_days, 1, 366)?;
         check_range("floor.ratio_bps", self.floor.ratio_bps, 1, BPS_ONE)?;
         check_range("floor.window_days", self.floor.window_days, 1, 366)?;
         check_range("breaker.drop_bps", self.breaker.drop_bps, 1, BPS_ONE - 1)?;

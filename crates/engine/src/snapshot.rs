@@ -27,7 +27,7 @@ use sha2::{Digest as _, Sha256};
 /// Bump whenever `State` or any type inside it changes shape: an old snapshot must then be
 /// refused (and the log replayed), never decoded into the new layout.
 /// `engine/tests/snapshot.rs` pins the bytes of a snapshot, so a shape change fails there first.
-pub const SNAPSHOT_VERSION: u16 = 2;
+pub const SNAPSHOT_VERSION: u16 = 3;
 pub const SNAPSHOT_MAGIC: [u8; 8] = *b"ASSAYSNP";
 pub const SNAPSHOT_HEADER_BYTES: usize = 8 + 2 + 8 + 32 + 32 + 8 + 32;
 /// Largest payload decoded (a state of a few million members fits well within it).

@@ -2,6 +2,8 @@
 //!
 //! Maps that are looked up per input are `HashMap`s for speed; nothing in `apply` iterates them,
 //! and [`State::hash`] sorts them, so their random iteration order never reaches an output.
+//! They hash with foldhash (seeded per process, like std's `RandomState`, but several times
+//! faster than SipHash on 32-byte keys): [`KeyMap`].
 
 use crate::command::{Digest, PayoutChoice};
 use crate::governance::{Governance, Termination, UnsettledRun};
@@ -9,7 +11,7 @@ use assay_coop::{MemberBalance, MonthBooks};
 use assay_core::{
     BasketId, BuyerId, Category, MemberId, Micros, Month, PublicKey, Rules, TradingDay,
 };
-use assay_market::{BasketSpec, Bid, DayTrades, PriceHistory, SupplyController};
+use assay_market::{BasketSpec, Bid, DayTrades, PriceHistory, RecentVolume, SupplyController};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest as _, Sha256};
 use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
@@ -83,6 +85,8 @@ pub struct CategoryMarket {
     pub history: PriceHistory,
     pub supply: SupplyController,
     pub today: DayTrades,
+    /// Units of the last closes, carried into the next close at spot (M2).
+    pub volume: RecentVolume,
 }
 
 /// Not `Deserialize`: `Rules` decodes only from names (JSON, TOML), so a snapshot carries the
@@ -99,6 +103,9 @@ pub struct Exchange {
     pub genesis_day: TradingDay,
 }
 
+/// A map keyed by public keys, looked up on every input (see the module docs).
+pub type KeyMap<V> = HashMap<PublicKey, V, foldhash::fast::RandomState>;
+
 /// Serialized for snapshots (`crate::snapshot`): the key indexes are derived from `members` and
 /// `buyers` and left out, and `sequences` is written sorted, so equal states encode equally.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -107,7 +114,7 @@ pub struct State {
     #[serde(with = "exchange_wire")]
     pub exchange: Option<Exchange>,
     #[serde(with = "sorted_sequences")]
-    pub sequences: HashMap<PublicKey, u64>,
+    pub sequences: KeyMap<u64>,
     pub now: Option<assay_core::Timestamp>,
     pub open_day: TradingDay,
     /// The month whose books are open.
@@ -117,13 +124,13 @@ pub struct State {
     pub books: MonthBooks,
     pub members: Vec<Member>,
     #[serde(skip)]
-    pub member_by_key: HashMap<PublicKey, MemberId>,
+    pub member_by_key: KeyMap<MemberId>,
     /// Index of members' device keys: one device, one member.
     #[serde(skip)]
-    pub member_by_device: HashMap<PublicKey, MemberId>,
+    pub member_by_device: KeyMap<MemberId>,
     pub buyers: Vec<Buyer>,
     #[serde(skip)]
-    pub buyer_by_key: HashMap<PublicKey, BuyerId>,
+    pub buyer_by_key: KeyMap<BuyerId>,
     /// Keys that can never register again (E1, E2).
     pub banned_keys: BTreeSet<PublicKey>,
     pub founding_count: u32,
@@ -286,12 +293,12 @@ mod exchange_wire {
 /// `State::sequences` as a list sorted by key: a `HashMap`'s order would make two encodings of
 /// one state differ.
 mod sorted_sequences {
+    use super::KeyMap;
     use assay_core::PublicKey;
     use serde::{Deserialize, Deserializer, Serialize, Serializer};
-    use std::collections::HashMap;
 
     pub fn serialize<S: Serializer>(
-        sequences: &HashMap<PublicKey, u64>,
+        sequences: &KeyMap<u64>,
         serializer: S,
     ) -> Result<S::Ok, S::Error> {
         let mut sorted: Vec<(&PublicKey, &u64)> = sequences.iter().collect();
@@ -302,10 +309,10 @@ mod sorted_sequences {
     /// Refuses a key listed twice: the list came from a map.
     pub fn deserialize<'de, D: Deserializer<'de>>(
         deserializer: D,
-    ) -> Result<HashMap<PublicKey, u64>, D::Error> {
+    ) -> Result<KeyMap<u64>, D::Error> {
         let listed = Vec::<(PublicKey, u64)>::deserialize(deserializer)?;
         let count = listed.len();
-        let sequences: HashMap<PublicKey, u64> = listed.into_iter().collect();
+        let sequences: KeyMap<u64> = listed.into_iter().collect();
         if sequences.len() != count {
             return Err(serde::de::Error::custom(
                 "a signer's sequence is listed twice",

@@ -217,8 +217,10 @@ fn banned_parties_are_refused() {
 #[test]
 fn frozen_category_is_refused() {
     // rule M4: a spike that collapses trips the breaker. Day 1: tos_interactions (tier D,
-    // 5–8 slots) clears with seven bids at 4× spot; day 2: the anchor alone, the other seven
-    // slots unsold and marked at the floor, and spot falls far more than 20%.
+    // 5–8 slots) clears with seven bids at 4× spot (spot 5,000 → 18,125); days 2 and 3: the
+    // anchor alone, the other seven slots unsold and marked at the floor. Day 2 weighs against
+    // day 1's volume (M2, `spot.window_days`), so spot falls 17% (to 15,002) and stays open;
+    // day 3 takes it to 14,148, 22% under the high of day 1.
     let mut h = Harness::new(&default_rules());
     let anchor = h.buyer(1, 100_000_000_000);
     let members: Vec<Person> = (0..8).map(|i| h.member(i, true)).collect();
@@ -233,13 +235,19 @@ fn frozen_category_is_refused() {
         h.bid(bidder, basket, 20_000).unwrap();
     }
     h.close_day();
-    let basket = h
-        .post(&anchor, spec(Category::TosInteractions, 1, 8))
-        .unwrap();
-    for member in &members {
-        h.offer(member, basket, 0, 1).unwrap();
+    let mut events = Vec::new();
+    for _ in 0..2 {
+        assert!(!events
+            .iter()
+            .any(|e| matches!(e, assay_engine::Event::EmergencyMeeting { .. })));
+        let basket = h
+            .post(&anchor, spec(Category::TosInteractions, 1, 8))
+            .unwrap();
+        for member in &members {
+            h.offer(member, basket, 0, 1).unwrap();
+        }
+        events = h.close_day();
     }
-    let events = h.close_day();
     assert!(
         events.iter().any(|e| matches!(
             e,

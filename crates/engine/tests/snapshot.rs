@@ -119,7 +119,7 @@ fn snapshot_bytes_are_pinned() {
     let bytes = snapshot_of(&world());
     assert_eq!(
         hex::encode(Sha256::digest(&bytes)),
-        "3c0e3524a4052985f830a074ae88ec551c9c00d44ca0455878adba9b199640e9",
+        "dd69e2861ac78cb208d891e3110ad85a7e703664dd022a964a8c122989b22ab1",
         "the snapshot encoding changed: bump SNAPSHOT_VERSION"
     );
 }

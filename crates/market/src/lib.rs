@@ -28,6 +28,6 @@ pub use clearing::{check_bid, clear, slot_minimum, Bid, Clearing, SlotSale};
 pub use error::MarketError;
 pub use price::{Breaker, PriceHistory};
 pub use selection::{check_fillable, select, Candidate};
-pub use spot::DayTrades;
+pub use spot::{DayTrades, RecentVolume};
 pub use supply::{DayVolume, SupplyController};
 pub use weight::premium_weight_bps;

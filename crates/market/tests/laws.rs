@@ -1,7 +1,10 @@
 //! Laws of the market rules under random markets (issue 3 acceptance; ≥ 1,000 cases each).
 
 use assay_core::{BuyerId, MemberId, Micros, Rules, TradingDay, BPS_ONE};
-use assay_market::{clear, select, slot_minimum, Bid, Candidate, PriceHistory, SupplyController};
+use assay_market::price::CloseOutcome;
+use assay_market::{
+    clear, select, slot_minimum, Bid, Candidate, DayTrades, PriceHistory, SupplyController,
+};
 use proptest::prelude::*;
 use proptest::strategy::ValueTree;
 use std::collections::BTreeSet;
@@ -231,6 +234,97 @@ proptest! {
             prop_assert!(fee >= rules.fee.min_micros && fee <= rules.fee.max_micros);
         }
     }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(2_000))]
+
+    /// Rule M2 (RULEBOOK reading, `spot.window_days`): a close is the VWAP of the day's trades
+    /// and the carried volume at the previous spot. It lies between the previous spot and the
+    /// day's prices, a day moves it by at most its share of the volume, no trades leave it
+    /// unchanged, and with nothing carried it is the day's own VWAP.
+    #[test]
+    fn a_close_moves_spot_by_the_days_share_of_the_volume(
+        previous in 1u64..=10_000_000,
+        trades in proptest::collection::vec((1u64..=20_000_000, 1u64..=10_000_000), 0..12),
+        carried in 0u128..=100_000_000,
+    ) {
+        let mut day = DayTrades::default();
+        for &(price, units) in &trades {
+            day.record(Micros::new(price), units);
+        }
+        let next = day.next_spot(Micros::new(previous), carried).unwrap().get();
+        if trades.is_empty() {
+            prop_assert_eq!(next, previous);
+            return Ok(());
+        }
+        let units: u128 = trades.iter().map(|&(_, u)| u128::from(u)).sum();
+        let value: u128 = trades.iter().map(|&(p, u)| u128::from(p) * u128::from(u)).sum();
+        let low = trades.iter().map(|&(p, _)| p).min().unwrap().min(previous);
+        let high = trades.iter().map(|&(p, _)| p).max().unwrap().max(previous);
+        prop_assert!(low <= next && next <= high);
+        // |next − previous| ≤ |VWAP − previous| × units / (units + carried), up to rounding.
+        let vwap = value / units;
+        let moved = (i128::from(next) - i128::from(previous)).unsigned_abs();
+        let gap = (vwap as i128 - i128::from(previous)).unsigned_abs();
+        prop_assert!(moved * (units + carried) <= (gap + 1) * units + carried);
+        let alone = day.next_spot(Micros::new(previous), 0).unwrap().get();
+        prop_assert_eq!(u128::from(alone), vwap);
+    }
+
+    /// Rules M3 and M4 together: every clearing (and every unsold mark, M2) is at or above the
+    /// floor, so spot can never fall faster than the floor lets it. From a steady price, a path
+    /// whose every close is anywhere between that day's floor and the steady price never trips
+    /// the breaker: the fastest such fall is ~8.3% in 5 closes. The breaker can only catch a
+    /// fall that follows a rise (`crates/sim/README.md`, crash).
+    #[test]
+    fn a_fall_from_a_steady_price_that_respects_the_floor_never_trips_the_breaker(
+        steady in 1_000u64..=10_000_000,
+        depth_ppm in proptest::collection::vec(0u64..=1_000_000, 1..60),
+    ) {
+        let rules = rules();
+        let mut history = history(&rules, &[steady; 8]);
+        for (day, depth) in depth_ppm.into_iter().enumerate() {
+            let floor = history.floor(&rules.floor).unwrap().get();
+            // `depth` of the way from the steady price down to the floor.
+            let close = steady - (steady - floor.min(steady)) * depth / 1_000_000;
+            let outcome = history.close_day(
+                TradingDay(day as i32 + 8),
+                Micros::new(close),
+                &rules.floor,
+                &rules.breaker,
+            );
+            prop_assert_eq!(outcome, CloseOutcome::Open, "day {}: close {}", day, close);
+        }
+    }
+}
+
+#[test]
+fn the_breaker_trips_on_a_fall_to_the_floor_only_after_a_rise() {
+    // Rules M3, M4 (the boundary of the law above): one close 25% over a steady price lifts the
+    // 5-close high further than the floor follows, and a fall to the floor the next day is 21%.
+    let rules = rules();
+    let mut spiked = history(
+        &rules,
+        &[
+            1_000_000, 1_000_000, 1_000_000, 1_000_000, 1_000_000, 1_000_000, 1_000_000, 1_000_000,
+            1_250_000,
+        ],
+    );
+    let floor = spiked.floor(&rules.floor).unwrap();
+    // ⌈0.95 × (6 × 1,000,000 + 1,250,000) / 7⌉ = ⌈983,928.57…⌉
+    assert_eq!(floor, Micros::new(983_929));
+    let outcome = spiked.close_day(TradingDay(9), floor, &rules.floor, &rules.breaker);
+    assert!(
+        matches!(outcome, CloseOutcome::Tripped { .. }),
+        "{outcome:?}"
+    );
+    // From the steady price the same fall to the floor (5%) does not.
+    let mut steady = history(&rules, &[1_000_000; 9]);
+    let floor = steady.floor(&rules.floor).unwrap();
+    assert_eq!(floor, Micros::new(950_000));
+    let outcome = steady.close_day(TradingDay(9), floor, &rules.floor, &rules.breaker);
+    assert_eq!(outcome, CloseOutcome::Open);
 }
 
 /// Whether some order of `bids` in slots 2, 3, … meets every slot's minimum (all permutations).

@@ -3,8 +3,8 @@
 //!
 //! Envelopes carry a placeholder signature: checking a million Ed25519 signatures would measure
 //! the signature library, not the market, and `apply_verified` is the engine's documented entry
-//! for inputs whose signatures were checked elsewhere. Device attestations on offers are real
-//! (see `keys`), because the engine checks them inside `apply`.
+//! for inputs whose signatures were checked elsewhere. Device attestations on offers are
+//! placeholders too, for the same reason (see `keys`).
 
 use assay_core::{PublicKey, Rules, Timestamp, TradingDay};
 use assay_engine::{apply_verified, Command, Envelope, Event, Input, Refusal, Signature, State};

@@ -1,21 +1,20 @@
-//! Keys for simulated members at simulation speed.
+//! Keys for simulated members at simulation speed, and their offers' device attestations.
 //!
-//! Members need distinct, valid Ed25519 public keys (the engine indexes members by key), and their
-//! offers carry device attestations that the engine really verifies (rule M11). Deriving a million
-//! keys with `SigningKey::from_bytes` and signing every offer the standard way would cost a
-//! base-point multiplication each (~15 µs). Two shortcuts, both producing signatures that the
-//! engine's unmodified Ed25519 check accepts:
+//! Members need distinct, valid Ed25519 public keys (the engine indexes members by key).
+//! Deriving a million keys with `SigningKey::from_bytes` would cost a base-point multiplication
+//! each (~15 µs); instead secret scalars are consecutive (`base + i`), so public keys are
+//! consecutive multiples of the base point: one point addition per member. A member's device key
+//! is its member key: the engine allows it, and it saves a second key.
 //!
-//! - Secret scalars are consecutive (`base + i`), so public keys are consecutive multiples of the
-//!   base point: one point addition per member instead of a multiplication.
-//! - Signatures reuse one nonce `r` for every message: `S = r + H(R ‖ A ‖ M)·a`. Reusing a nonce
-//!   reveals the secret to anyone who sees two signatures; that is harmless for throwaway
-//!   simulation keys and never acceptable for a real wallet, which is why this lives in the
-//!   simulator only.
-//!
-//! A member's device key is its member key: the engine allows it, and it saves a second key.
+//! Attestations are placeholders, like the envelopes' signatures (`exchange`): the engine checks
+//! every Ed25519 signature, attestations included, in its stateless `verify_signatures` stage,
+//! which the simulator does not run, and `apply_verified` only checks that an attestation names
+//! the member's registered device key. Signing 27 million offers for real took a fifth of a
+//! 1,000,000-member month and was never checked. A placeholder is 64 bytes drawn from the seed,
+//! the basket and the member, so every offer's bytes differ as real signatures would, and the
+//! selection lottery's seed (M13, a hash over a basket's attestations) stays a function of them.
 
-use assay_core::PublicKey;
+use assay_core::{BasketId, PublicKey};
 use assay_engine::Signature;
 use curve25519_dalek::constants::ED25519_BASEPOINT_POINT;
 use curve25519_dalek::edwards::EdwardsPoint;
@@ -23,17 +22,15 @@ use curve25519_dalek::scalar::Scalar;
 use ed25519_dalek::VerifyingKey;
 use sha2::{Digest, Sha256, Sha512};
 
-/// Derives simulation keys from a seed.
+/// Derives simulation keys and attestations from a seed.
 pub struct KeyRing {
     base: Scalar,
-    nonce: Scalar,
-    nonce_point: [u8; 32],
+    attestation_key: u64,
 }
 
-/// A simulated member's key: its secret scalar and public key.
+/// A simulated member's public key.
 #[derive(Clone, Copy)]
 pub struct SimKey {
-    secret: Scalar,
     pub public: PublicKey,
 }
 
@@ -45,43 +42,51 @@ fn scalar_from(seed: u64, label: &[u8]) -> Scalar {
     Scalar::from_bytes_mod_order_wide(&hasher.finalize().into())
 }
 
+/// SplitMix64's output function: a bijection of `u64` that mixes every input bit.
+fn mix(mut z: u64) -> u64 {
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
 impl KeyRing {
     pub fn new(seed: u64) -> KeyRing {
-        let nonce = scalar_from(seed, b"nonce");
+        let digest: [u8; 32] = Sha256::digest(
+            [
+                b"assay/sim/attestations/v1\n".as_slice(),
+                &seed.to_be_bytes(),
+            ]
+            .concat(),
+        )
+        .into();
         KeyRing {
             base: scalar_from(seed, b"base"),
-            nonce,
-            nonce_point: EdwardsPoint::mul_base(&nonce).compress().to_bytes(),
+            attestation_key: u64::from_be_bytes(digest[..8].try_into().expect("8 bytes")),
         }
     }
 
     /// Keys `first .. first + count`, each the previous one plus the base point.
     pub fn keys(&self, first: u64, count: usize) -> Vec<SimKey> {
-        let mut secret = self.base + Scalar::from(first);
+        let secret = self.base + Scalar::from(first);
         let mut point = EdwardsPoint::mul_base(&secret);
         let mut keys = Vec::with_capacity(count);
         for _ in 0..count {
             keys.push(SimKey {
-                secret,
                 public: PublicKey::from(VerifyingKey::from(point)),
             });
-            secret += Scalar::ONE;
             point += ED25519_BASEPOINT_POINT;
         }
         keys
     }
 
-    /// An Ed25519 signature by `key` over `message` (with the shared nonce, see the module docs).
-    pub fn sign(&self, key: &SimKey, message: &[u8]) -> Signature {
-        let mut hasher = Sha512::new();
-        hasher.update(self.nonce_point);
-        hasher.update(key.public.as_bytes());
-        hasher.update(message);
-        let challenge = Scalar::from_bytes_mod_order_wide(&hasher.finalize().into());
-        let s = self.nonce + challenge * key.secret;
+    /// The placeholder attestation of member `member`'s offer for `basket` (see the module docs).
+    pub fn attestation(&self, basket: BasketId, member: u32) -> Signature {
+        let mut state = mix(self.attestation_key ^ basket.0) ^ u64::from(member);
         let mut bytes = [0u8; 64];
-        bytes[..32].copy_from_slice(&self.nonce_point);
-        bytes[32..].copy_from_slice(s.as_bytes());
+        for chunk in bytes.chunks_exact_mut(8) {
+            state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+            chunk.copy_from_slice(&mix(state).to_le_bytes());
+        }
         Signature(bytes)
     }
 }
@@ -97,21 +102,39 @@ pub fn unsigned_actor_key(seed: u64, label: &str) -> PublicKey {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use ed25519_dalek::Verifier;
+    use std::collections::BTreeSet;
 
     #[test]
-    fn signatures_verify_with_the_standard_check_and_keys_are_distinct() {
+    fn keys_are_valid_distinct_and_a_function_of_seed_and_index() {
         let ring = KeyRing::new(3);
         let keys = ring.keys(10, 4);
-        for key in &keys {
-            let signature = ring.sign(key, b"an eligibility message");
-            let dalek = ed25519_dalek::Signature::from_bytes(&signature.0);
-            let verifying = key.public.verifying_key();
-            assert!(verifying.verify(b"an eligibility message", &dalek).is_ok());
-            assert!(verifying.verify(b"another message", &dalek).is_err());
-        }
-        assert_ne!(keys[0].public, keys[1].public);
-        // Keys are a function of (seed, index): a later batch starting mid-way agrees.
+        let distinct: BTreeSet<PublicKey> = keys.iter().map(|k| k.public).collect();
+        assert_eq!(distinct.len(), 4);
+        // Secret base + 10 + i: the standard derivation of that scalar gives the same key.
+        let secret = scalar_from(3, b"base") + Scalar::from(12u64);
+        let expected = PublicKey::from(VerifyingKey::from(EdwardsPoint::mul_base(&secret)));
+        assert_eq!(keys[2].public, expected);
+        // A later batch starting mid-way agrees.
         assert_eq!(ring.keys(12, 1)[0].public, keys[2].public);
+        assert_ne!(KeyRing::new(4).keys(10, 1)[0].public, keys[0].public);
+    }
+
+    #[test]
+    fn attestations_differ_per_basket_member_and_seed() {
+        let ring = KeyRing::new(3);
+        let mut seen = BTreeSet::new();
+        for basket in 0..50 {
+            for member in 0..50 {
+                assert!(seen.insert(ring.attestation(BasketId(basket), member).0));
+            }
+        }
+        assert_eq!(
+            ring.attestation(BasketId(7), 9).0,
+            KeyRing::new(3).attestation(BasketId(7), 9).0
+        );
+        assert_ne!(
+            ring.attestation(BasketId(7), 9).0,
+            KeyRing::new(4).attestation(BasketId(7), 9).0
+        );
     }
 }

@@ -1,8 +1,8 @@
 //! Members as the simulator sees them: coarse profile class, categories, reserve prices, and the
 //! rotating pools from which wallets offer.
 //!
-//! Offers are where simulation time goes: each carries a device attestation that the engine
-//! verifies with Ed25519 (rule M11). A real wallet offers for every basket its member qualifies
+//! Offers are where simulation time goes: at a million members a month has ~27 million of them,
+//! each an engine input (rule M11). A real wallet offers for every basket its member qualifies
 //! for, and the engine picks the members with the fewest recent sales (M13). The simulator sends
 //! only the offers that selection would use: for each basket, the qualifying members who are next
 //! in a per-category, per-class rotation, which is the order "fewest recent sales first" produces

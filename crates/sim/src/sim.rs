@@ -10,7 +10,6 @@ use crate::population::{Population, AGE_BANDS};
 use crate::rng::Rng;
 use crate::scenario::{Scenario, SlotChoice};
 use assay_core::{BasketId, BuyerId, Category, Micros, Rules, TradingDay};
-use assay_engine::command::eligibility_message;
 use assay_engine::{Command, Event, PayoutChoice, Rail};
 use assay_market::{slot_minimum, BasketSpec, ProfileFilter};
 use std::collections::HashMap;
@@ -451,14 +450,13 @@ impl<'a> Simulation<'a> {
         for member_index in offerers {
             let member = &self.population.members[member_index as usize];
             let reserve = Micros::new(member.reserve[c]);
-            let message = eligibility_message(basket, &member.key.public, reserve);
             let command = Command::Offer {
                 basket,
                 device_key: member.key.public,
                 reserve_unit_price: reserve,
                 // The wallet's per-basket salted tag of the member's coarse class (M14).
                 profile_tag: salt ^ u64::from(member.class),
-                attestation: self.keys.sign(&member.key, &message),
+                attestation: self.keys.attestation(basket, member_index),
             };
             let key = member.key.public;
             let sequence = member.sequence;

@@ -26,7 +26,12 @@ pub(super) fn close_trading_day(state: &mut State, context: &Context, day: Tradi
         .clone();
     for category in Category::ALL {
         let market = &mut state.markets[category.index()];
-        let spot = market.today.next_spot(market.history.spot())?;
+        // Rule M2: the day's trades against the previous window's volume at the previous spot.
+        let carry = rules.spot.window_days.saturating_sub(1);
+        let spot = market
+            .today
+            .next_spot(market.history.spot(), market.volume.carried(carry))?;
+        market.volume.push(market.today.units(), carry);
         market.today = Default::default();
         let outcome = market
             .history

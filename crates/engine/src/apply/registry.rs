@@ -34,6 +34,7 @@ pub(super) fn genesis(
             history: PriceHistory::new(rules.category(category).start_price_micros),
             supply: SupplyController::new(&rules.fee),
             today: Default::default(),
+            volume: Default::default(),
         })
         .collect();
     state.open_day = context.now.trading_day();

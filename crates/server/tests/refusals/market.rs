@@ -1,8 +1,8 @@
-//! Baskets, offers, bids, grants, off-take and payouts (M3–M16, D5), over three trading days.
+//! Baskets, offers, bids, grants, off-take and payouts (M3–M16, D5), over four trading days.
 
-use crate::common::Party;
+use crate::common::{Party, FIRST_DAY};
 use crate::Ctx;
-use assay_core::{BasketId, Category, MemberId, Micros};
+use assay_core::{BasketId, Category, MemberId, Micros, TradingDay};
 use assay_engine::command::{offtake_consent_message, sign_bytes};
 use assay_engine::Command;
 use assay_market::{BasketSpec, ProfileFilter};
@@ -262,16 +262,34 @@ pub async fn second_day(ctx: &mut Ctx, market: &mut Market, mut stream: reqwest:
 }
 
 pub async fn third_day(ctx: &mut Ctx, market: &mut Market) {
-    let markets: Value = ctx.api.get("/v1/markets").await;
-    let tos = markets
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|m| m["category"] == "tos_interactions")
-        .unwrap();
+    // Rule M2: the second day weighed against the first day's volume, so spot fell 17%: open.
+    assert_eq!(tos_market(ctx).await["frozen"], false);
+    // Rule M4, third day: the anchor alone again takes spot 22% under the first day's close.
+    let collapse = post(
+        ctx,
+        &mut market.anchor,
+        spec(Category::TosInteractions, 1, 8),
+    )
+    .await;
+    for member in &mut market.members {
+        ctx.api.accept(&member.offer(collapse)).await;
+    }
+    ctx.advance_to(TradingDay(FIRST_DAY.0 + 3)).await;
+    let tos = tos_market(ctx).await;
     assert_eq!(tos["frozen"], true, "the breaker did not trip: {tos}");
     let post = market.anchor.peek(Command::PostBasket {
         spec: spec(Category::TosInteractions, 1, 8),
     });
     ctx.refused_command(&post, 422, "frozen_category").await;
+}
+
+async fn tos_market(ctx: &Ctx) -> Value {
+    let markets: Value = ctx.api.get("/v1/markets").await;
+    markets
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["category"] == "tos_interactions")
+        .unwrap()
+        .clone()
 }
