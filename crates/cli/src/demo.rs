@@ -128,6 +128,7 @@ async fn demo(data: &Path, members_count: u64) -> anyhow::Result<()> {
         queue_inputs_max: assay_server::sequencer::QUEUE_INPUTS_MAX,
         // `assay serve --data DIR` afterwards starts from the snapshot written at the stop.
         snapshots: Some(assay_server::snapshot::SnapshotConfig::in_data_dir(data)),
+        data_dir: data.to_path_buf(),
     };
     let server = start(options).await?;
     let client = Client {

@@ -1,6 +1,6 @@
 //! The OpenAPI document, generated from the route handlers' annotations (never hand-written).
 
-use crate::routes::{commands, log, members, public, stream};
+use crate::routes::{commands, destinations, log, members, public, stream};
 use utoipa::OpenApi;
 
 #[derive(OpenApi)]
@@ -29,6 +29,7 @@ use utoipa::OpenApi;
         log::consistency,
         members::grants,
         members::payout,
+        destinations::store,
     ),
     components(schemas(crate::problem::Problem))
 )]

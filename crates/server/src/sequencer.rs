@@ -34,6 +34,18 @@ pub const IDEMPOTENT_OUTCOMES_MAX: usize = 1_000_000;
 pub const STREAM_EVENTS_MAX: usize = 4_096;
 /// StateSnapshot queries waiting for the sequencer before `/v1/health` answers 503.
 pub const STATUS_QUERIES_MAX: usize = 64;
+/// Member look-ups (destination requests) waiting for the sequencer before they answer 503.
+pub const MEMBER_QUERIES_MAX: usize = 256;
+
+/// A member's key and payout choice as the durable log has them (issue 9: a destination
+/// request is checked against them).
+#[derive(Debug, Clone, Copy)]
+pub struct MemberPayout {
+    pub key: PublicKey,
+    pub payout: assay_engine::PayoutChoice,
+}
+
+type MemberQuery = (assay_core::MemberId, oneshot::Sender<Option<MemberPayout>>);
 
 /// What an accepted input did.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -100,6 +112,7 @@ pub struct StateSnapshot {
 pub struct SequencerHandle {
     queue: mpsc::Sender<Submission>,
     status: mpsc::Sender<oneshot::Sender<StateSnapshot>>,
+    members: mpsc::Sender<MemberQuery>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -131,6 +144,21 @@ impl SequencerHandle {
             mpsc::error::TrySendError::Full(_) => SubmitError::QueueFull,
             mpsc::error::TrySendError::Closed(_) => SubmitError::Stopped,
         })?;
+        answer.await.map_err(|_| SubmitError::Stopped)
+    }
+
+    /// Member `member`'s key and payout choice, read by the sequencer between two batches.
+    pub async fn member_payout(
+        &self,
+        member: assay_core::MemberId,
+    ) -> Result<Option<MemberPayout>, SubmitError> {
+        let (reply, answer) = oneshot::channel();
+        self.members
+            .try_send((member, reply))
+            .map_err(|error| match error {
+                mpsc::error::TrySendError::Full(_) => SubmitError::QueueFull,
+                mpsc::error::TrySendError::Closed(_) => SubmitError::Stopped,
+            })?;
         answer.await.map_err(|_| SubmitError::Stopped)
     }
 }
@@ -178,6 +206,7 @@ pub struct Sequencer<J: Journal> {
     /// the log, like the state's own records.
     deposits: crate::resume::Deposits,
     status_queries: mpsc::Receiver<oneshot::Sender<StateSnapshot>>,
+    member_queries: mpsc::Receiver<MemberQuery>,
     /// `State::hash` is O(state): computed once per log size asked about.
     status_cache: Option<StateSnapshot>,
     runs: Vec<RunView>,
@@ -225,6 +254,7 @@ impl<J: Journal> Sequencer<J> {
         } = resume;
         let (view, view_rx) = watch::channel(Arc::new(PublicView::default()));
         let (status, status_queries) = mpsc::channel(STATUS_QUERIES_MAX);
+        let (member_sender, member_queries) = mpsc::channel(MEMBER_QUERIES_MAX);
         let (events, _) = broadcast::channel(STREAM_EVENTS_MAX);
         let members = Arc::new(RwLock::new(members));
         let mut sequencer = Sequencer {
@@ -239,6 +269,7 @@ impl<J: Journal> Sequencer<J> {
             outcome_order,
             deposits,
             status_queries,
+            member_queries,
             status_cache: None,
             runs,
             run_entries,
@@ -265,7 +296,11 @@ impl<J: Journal> Sequencer<J> {
         let (queue, rx) = mpsc::channel(queue_inputs_max.max(1));
         Ok((
             sequencer,
-            SequencerHandle { queue, status },
+            SequencerHandle {
+                queue,
+                status,
+                members: member_sender,
+            },
             Published {
                 view: view_rx,
                 events,
@@ -336,6 +371,14 @@ impl<J: Journal> Sequencer<J> {
                 },
                 Some(query) = self.status_queries.recv() => {
                     let _ = query.send(self.status());
+                    continue;
+                }
+                Some((member, reply)) = self.member_queries.recv() => {
+                    let found = self.state.member(member).map(|record| MemberPayout {
+                        key: record.key,
+                        payout: record.payout,
+                    });
+                    let _ = reply.send(found);
                     continue;
                 }
                 _ = tokio::time::sleep(wait) => {}

@@ -2,6 +2,7 @@
 //! against the OpenAPI document, so no route goes undocumented.
 
 pub mod commands;
+pub mod destinations;
 pub mod log;
 pub mod members;
 pub mod public;
@@ -28,4 +29,5 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("get", "/v1/proofs/consistency"),
     ("get", "/v1/members/{member}/grants"),
     ("get", "/v1/runs/{month}/payouts/{member}"),
+    ("post", "/v1/members/{member}/destination"),
 ];

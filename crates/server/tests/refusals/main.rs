@@ -231,6 +231,7 @@ async fn every_row(backend: &str, main: StoreLocation, terminal: StoreLocation) 
     let stalled = server::stall(&ctx);
 
     registration::rows(&mut ctx).await;
+    registration::destination_rows(&mut ctx).await;
     let mut market = market::first_day(&mut ctx).await;
     let mut governance = governance::first_day(&mut ctx).await;
     enforcement::rows(&mut ctx).await;

@@ -72,6 +72,12 @@ pub const TABLE: &[(&str, Way)] = &[
     ("not_buyer", Http(Registration, 403)),
     ("already_registered", Http(Registration, 409)),
     ("device_in_use", Http(Registration, 409)),
+    // Destination requests (issue 9).
+    ("destination_invalid", Http(Registration, 422)),
+    ("destination_signature_invalid", Http(Registration, 401)),
+    ("destination_commitment_mismatch", Http(Registration, 422)),
+    ("destination_member_unknown", Http(Registration, 404)),
+    ("destinations_unavailable", Unreachable(Fault, FAULT)),
     ("founding_cohort_full", Unreachable(Guarded, "founding members are registered by the exchange's key (D7) and no route asks it to; the cap is 50,000")),
     ("founding_cohort_closed", Unreachable(Guarded, "founding members are registered by the exchange's key (D7) and no route asks it to")),
     ("clock_backwards", Unreachable(Guarded, "the sequencer's stamps strictly increase")),
