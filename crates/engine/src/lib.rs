@@ -35,7 +35,8 @@ pub use command::{
     Signature,
 };
 pub use entry::{events_digest, execute, replay, replay_one, LogEntry, ReplayError, ENTRY_VERSION};
-pub use event::{Event, MemberShare};
+pub use apply::run_rail_totals;
+pub use event::{Event, HeldPayout, MemberShare};
 pub use refusal::Refusal;
 pub use snapshot::{
     decode_snapshot, encode_snapshot, read_snapshot_header, SnapshotError, SnapshotHeader,
