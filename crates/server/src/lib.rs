@@ -12,6 +12,7 @@ pub mod journal;
 pub mod limits;
 pub mod members;
 pub mod openapi;
+pub mod payouts;
 pub mod problem;
 pub mod resume;
 pub mod routes;
@@ -65,6 +66,8 @@ pub fn router(app: AppState) -> Router {
         .route("/v1/markets", get(public::markets))
         .route("/v1/baskets", get(public::baskets))
         .route("/v1/runs", get(public::runs))
+        .route("/v1/payouts", get(public::payouts))
+        .route("/v1/payouts/{month}", get(public::payout_month))
         .route("/v1/summary", get(public::summary))
         .route("/v1/events", get(stream::events))
         .route("/v1/health", get(public::health))

@@ -17,6 +17,8 @@ use utoipa::OpenApi;
         public::markets,
         public::baskets,
         public::runs,
+        public::payouts,
+        public::payout_month,
         public::summary,
         public::health,
         public::state,

@@ -2,6 +2,7 @@
 
 use crate::clock::Clock;
 use crate::destinations::{Destinations, SealingKey};
+use crate::payouts::PayoutWriter;
 use crate::limits::RateLimiter;
 use crate::resume::Resume;
 use crate::routes::log::LogReader;
@@ -89,6 +90,13 @@ pub async fn start(options: ServeOptions) -> anyhow::Result<RunningServer> {
         log_origin: &options.origin,
         log_vkey: &vkey,
     };
+    let destinations = Arc::new(Destinations::new(
+        AnyStore::open(&options.location)
+            .await
+            .context("opening the store for destinations")?,
+        SealingKey::load_or_create(&options.data_dir).context("loading the destination key")?,
+    ));
+    let payouts = PayoutWriter::new(&options.data_dir, destinations.clone());
     let (sequencer, handle, published, queue) = Sequencer::start(
         journal,
         options.clock.clone(),
@@ -97,6 +105,7 @@ pub async fn start(options: ServeOptions) -> anyhow::Result<RunningServer> {
         options.queue_inputs_max,
         resume,
         snapshotter,
+        payouts,
     )
     .await
     .context("replaying the log")?;
@@ -106,12 +115,7 @@ pub async fn start(options: ServeOptions) -> anyhow::Result<RunningServer> {
         .await
         .context("opening the store for reads")?;
     let rules = sequencer.state().rules().cloned().unwrap_or(options.rules);
-    let destinations = Arc::new(Destinations::new(
-        AnyStore::open(&options.location)
-            .await
-            .context("opening the store for destinations")?,
-        SealingKey::load_or_create(&options.data_dir).context("loading the destination key")?,
-    ));
+
     let sequencer = tokio::spawn(async move {
         let mut journal = sequencer.run(queue).await;
         // A last checkpoint covers everything acknowledged before the stop.

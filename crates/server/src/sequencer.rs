@@ -8,6 +8,7 @@
 use crate::clock::Clock;
 use crate::journal::Journal;
 use crate::members::{IndexUpdate, MemberIndex, OpenSpecs};
+use crate::payouts::PayoutWriter;
 use crate::resume::{remember_deposits, EntryEvents, Resume};
 use crate::snapshot::{PendingSnapshot, Snapshotter};
 use crate::view::{PublicView, RunView};
@@ -216,6 +217,10 @@ pub struct Sequencer<J: Journal> {
     specs: OpenSpecs,
     members: Arc<RwLock<MemberIndex>>,
     snapshots: Option<Snapshotter>,
+    /// Writes each run's payout files (issue 9).
+    payouts: PayoutWriter,
+    /// The runs' payout statuses for `/v1/payouts`.
+    payout_runs: crate::payouts::PayoutRuns,
 }
 
 impl<J: Journal> Sequencer<J> {
@@ -230,6 +235,7 @@ impl<J: Journal> Sequencer<J> {
         queue_inputs_max: usize,
         mut resume: Resume,
         snapshots: Option<Snapshotter>,
+        payouts: PayoutWriter,
     ) -> anyhow::Result<(
         Sequencer<J>,
         SequencerHandle,
@@ -250,6 +256,7 @@ impl<J: Journal> Sequencer<J> {
             deposits,
             specs,
             members,
+            payouts: payout_runs,
             ..
         } = resume;
         let (view, view_rx) = watch::channel(Arc::new(PublicView::default()));
@@ -278,6 +285,8 @@ impl<J: Journal> Sequencer<J> {
             specs,
             members: members.clone(),
             snapshots,
+            payouts,
+            payout_runs,
         };
         sequencer.trim_outcomes();
         if sequencer.state.exchange.is_none() {
@@ -496,30 +505,38 @@ impl<J: Journal> Sequencer<J> {
         )
     }
 
-    /// Records the run's settlement (D6) right after the run. The reference is the SHA-256 of the
-    /// run's payout instructions as logged; when the rails' files are written (issue 9) it
-    /// becomes the hash of those files.
-    fn settle(&mut self, pending: &mut Vec<Pending>) -> anyhow::Result<()> {
+    /// Right after a run that pays anyone (D4, D6; issue 9): writes the rails' files into the
+    /// data directory, logs them (with the lines held for want of a destination), then logs the
+    /// settlement, whose reference is the hash of the file list. All three entries go into the
+    /// same durable batch as the run.
+    async fn settle(&mut self, pending: &mut Vec<Pending>) -> anyhow::Result<()> {
         let Some(run) = pending.last() else {
             return Ok(());
         };
-        let Some(payout_root) = run.events.iter().find_map(|event| match event {
+        let Some((month, payout_root)) = run.events.iter().find_map(|event| match event {
             // A run that pays nobody leaves nothing to settle.
             Event::MonthlyRunRecorded {
+                month,
                 payout_root,
                 payout_count,
                 ..
-            } if *payout_count > 0 => Some(*payout_root),
+            } if *payout_count > 0 => Some((*month, *payout_root)),
             _ => None,
         }) else {
             return Ok(());
         };
-        let instructions = serde_json::to_vec(&run.events)?;
-        let settlement_reference: [u8; 32] = sha2::Sha256::digest(&instructions).into();
+        let written = self.payouts.write(&self.state, month).await?;
+        let now = self.stamp();
+        let record = Command::RecordPayoutFiles {
+            payout_root,
+            files: written.files,
+            held: written.held,
+        };
+        self.apply_exchange(record, now, pending)?;
         let now = self.stamp();
         let command = Command::SettlePayouts {
             payout_root,
-            settlement_reference,
+            settlement_reference: written.settlement_reference,
         };
         self.apply_exchange(command, now, pending)
     }
@@ -548,7 +565,7 @@ impl<J: Journal> Sequencer<J> {
     }
 
     /// Trading-day closes and the monthly run that are due by `now` (M2–M4, M10, D4).
-    fn catch_up(&mut self, pending: &mut Vec<Pending>) -> anyhow::Result<()> {
+    async fn catch_up(&mut self, pending: &mut Vec<Pending>) -> anyhow::Result<()> {
         loop {
             if self.state.terminated.is_some() {
                 return self.after_termination(pending);
@@ -556,7 +573,7 @@ impl<J: Journal> Sequencer<J> {
             if let Some(month) = self.state.run_pending {
                 let now = self.stamp();
                 self.apply_exchange(Command::RunMonthlyDistribution { month }, now, pending)?;
-                self.settle(pending)?;
+                self.settle(pending).await?;
                 continue;
             }
             let day = self.state.open_day;
@@ -588,7 +605,7 @@ impl<J: Journal> Sequencer<J> {
         // Requests repeating one accepted earlier in this batch wait for its commit.
         let mut waiting: Vec<(Repeat, Submission)> = Vec::new();
         let mut batch_deposits: HashSet<Digest> = HashSet::new();
-        self.catch_up(&mut pending)?;
+        self.catch_up(&mut pending).await?;
         for submission in batch {
             if let Request::Exchange(Command::FundBuyer {
                 buyer,
@@ -610,7 +627,7 @@ impl<J: Journal> Sequencer<J> {
                     continue;
                 }
             }
-            self.catch_up(&mut pending)?;
+            self.catch_up(&mut pending).await?;
             let timestamp = self.stamp();
             let (input, verdict) = match &submission.request {
                 Request::Signed(_) => {
@@ -742,10 +759,8 @@ impl<J: Journal> Sequencer<J> {
                     self.runs.push(run);
                 }
             }
-            if events
-                .iter()
-                .any(|event| RunView::from_event(event).is_some())
-            {
+            self.payout_runs.observe(timestamp, &events);
+            if crate::payouts::is_run_entry(&events) {
                 self.run_entries.push(EntryEvents {
                     index,
                     events: events.clone(),
@@ -803,7 +818,12 @@ impl<J: Journal> Sequencer<J> {
     }
 
     fn publish(&self) {
-        let view = PublicView::build(&self.state, self.log_size, &self.runs);
+        let view = PublicView::build(
+            &self.state,
+            self.log_size,
+            &self.runs,
+            self.payout_runs.all(),
+        );
         self.view.send_replace(Arc::new(view));
     }
 }

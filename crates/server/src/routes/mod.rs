@@ -17,6 +17,8 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("get", "/v1/markets"),
     ("get", "/v1/baskets"),
     ("get", "/v1/runs"),
+    ("get", "/v1/payouts"),
+    ("get", "/v1/payouts/{month}"),
     ("get", "/v1/summary"),
     ("get", "/v1/events"),
     ("get", "/v1/health"),

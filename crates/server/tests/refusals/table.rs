@@ -88,6 +88,7 @@ pub const TABLE: &[(&str, Way)] = &[
     ("payout_files_invalid", Unreachable(Guarded, PAYOUT_FILES)),
     ("payout_files_mismatch", Unreachable(Guarded, PAYOUT_FILES)),
     ("payout_files_repeated", Unreachable(Guarded, PAYOUT_FILES)),
+    ("payout_files_missing", Unreachable(Guarded, "only the exchange's key settles payouts (D6), and the sequencer records the run's files in the same batch before it settles (issue 9); engine tests reach it (engine/tests/payout_files.rs)")),
     ("unknown_payout_root", Unreachable(Guarded, "only the exchange's key settles payouts (D6), and the sequencer settles the root the run just recorded")),
     // Engine: the market and money.
     ("unknown_basket", Http(Market, 404)),
