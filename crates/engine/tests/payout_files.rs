@@ -202,7 +202,10 @@ fn file_lists_that_do_not_match_the_run_are_refused_and_change_nothing() {
     // A held line must leave its rail's files: holding the ACH member's line while the ACH
     // file still pays it is a mismatch, as is any held member without a line.
     let held_cases: Vec<(&str, Vec<assay_core::MemberId>)> = vec![
-        ("payout_files_mismatch", vec![assay_core::MemberId(run.lines[0].0)]),
+        (
+            "payout_files_mismatch",
+            vec![assay_core::MemberId(run.lines[0].0)],
+        ),
         ("payout_files_invalid", vec![assay_core::MemberId(999)]),
         (
             "payout_files_invalid",
@@ -305,11 +308,7 @@ fn a_run_cannot_settle_before_its_files_are_recorded() {
 fn a_held_line_rolls_over_to_the_micro_dollar_and_is_paid_next_month() {
     // rules D4, D6, D9, issue 9: a member with no destination is not paid, and not dropped.
     let mut run = january_run();
-    let (ach_member, ach_amount, _) = *run
-        .lines
-        .iter()
-        .find(|line| line.2 == Rail::Ach)
-        .unwrap();
+    let (ach_member, ach_amount, _) = *run.lines.iter().find(|line| line.2 == Rail::Ach).unwrap();
     let carried_before = run.h.state.members[ach_member as usize].balance.carried;
     let rollover_before = run.h.state.books.rollover_in;
     let files: Vec<PayoutFile> = faithful(&run)
@@ -369,7 +368,8 @@ fn a_held_line_rolls_over_to_the_micro_dollar_and_is_paid_next_month() {
         })
         .unwrap();
     // February's run pays the held line (the threshold is met again) and still conserves.
-    run.h.advance_to(assay_core::TradingDay(run.h.state.open_day.0 + 29));
+    run.h
+        .advance_to(assay_core::TradingDay(run.h.state.open_day.0 + 29));
     let february = run
         .h
         .events
@@ -388,5 +388,8 @@ fn a_held_line_rolls_over_to_the_micro_dollar_and_is_paid_next_month() {
         _ => None,
     });
     // At least the held line (a founding member may also draw February's cohort share).
-    assert!(paid_again.is_some_and(|paid| paid >= ach_amount), "{paid_again:?}");
+    assert!(
+        paid_again.is_some_and(|paid| paid >= ach_amount),
+        "{paid_again:?}"
+    );
 }

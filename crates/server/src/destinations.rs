@@ -142,7 +142,9 @@ impl SealingKey {
                 },
             )
             .map_err(|_| {
-                anyhow::anyhow!("sealed destination of member {member} does not open under this key")
+                anyhow::anyhow!(
+                    "sealed destination of member {member} does not open under this key"
+                )
             })?;
         if plain.len() < SALT_BYTES {
             bail!("sealed destination of member {member} is too short");
@@ -240,9 +242,7 @@ mod tests {
         let destination = Destination::parse("ach:021000021:12345678:checking:A B").unwrap();
         let salt = Salt([9; 32]);
         let sealed = key.seal(MemberId(3), &salt, &destination).unwrap();
-        assert!(!sealed
-            .windows(b"12345678".len())
-            .any(|w| w == b"12345678"));
+        assert!(!sealed.windows(b"12345678".len()).any(|w| w == b"12345678"));
         let (opened_salt, opened) = again.open(MemberId(3), &sealed).unwrap();
         assert_eq!((opened_salt, opened), (salt, destination));
         assert!(key.open(MemberId(4), &sealed).is_err());

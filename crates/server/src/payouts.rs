@@ -191,7 +191,16 @@ fn write_files(dir: &Path, files: &[(String, Vec<u8>)]) -> anyhow::Result<()> {
     for (name, bytes) in files {
         let path = dir.join(name);
         let temp = dir.join(format!(".{name}.tmp"));
-        let mut file = std::fs::File::create(&temp)
+        // The files name members' accounts: readable by the operator only, like the key.
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create(true).truncate(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt as _;
+            options.mode(0o600);
+        }
+        let mut file = options
+            .open(&temp)
             .with_context(|| format!("creating {}", temp.display()))?;
         file.write_all(bytes)?;
         file.sync_all()?;
@@ -321,8 +330,12 @@ impl PayoutRuns {
                     let nothing = *payout_count == 0;
                     self.0.push(PayoutStatus {
                         month: month.to_string(),
-                        status: if nothing { "nothing_to_pay" } else { "files_pending" }
-                            .to_string(),
+                        status: if nothing {
+                            "nothing_to_pay"
+                        } else {
+                            "files_pending"
+                        }
+                        .to_string(),
                         payout_root: hex::encode(payout_root),
                         started_micros: timestamp.0,
                         started_at: rfc3339(timestamp),

@@ -2,8 +2,8 @@
 
 use crate::clock::Clock;
 use crate::destinations::{Destinations, SealingKey};
-use crate::payouts::PayoutWriter;
 use crate::limits::RateLimiter;
+use crate::payouts::PayoutWriter;
 use crate::resume::Resume;
 use crate::routes::log::LogReader;
 use crate::sequencer::{Genesis, Sequencer};

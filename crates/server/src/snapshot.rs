@@ -370,10 +370,10 @@ async fn load(path: &Path, writer: &LogWriter<AnyStore>, origin: &str) -> anyhow
             "entry {} holds no run, payout files or settlement",
             run.index
         );
-        resume.runs.extend(run.events.iter().filter_map(RunView::from_event));
         resume
-            .payouts
-            .observe(entry.input.timestamp, &run.events);
+            .runs
+            .extend(run.events.iter().filter_map(RunView::from_event));
+        resume.payouts.observe(entry.input.timestamp, &run.events);
         resume.run_entries.push(run);
     }
     Ok(resume)

@@ -154,11 +154,18 @@ async fn january_payouts(location: StoreLocation) {
         let name = file["name"].as_str().unwrap();
         logged_names.push(name.to_string());
         let bytes = std::fs::read(dir.join(name)).unwrap();
-        assert_eq!(hex::encode(Sha256::digest(&bytes)), file["sha256"], "{name}");
+        assert_eq!(
+            hex::encode(Sha256::digest(&bytes)),
+            file["sha256"],
+            "{name}"
+        );
         let total = match file["rail"].as_str().unwrap() {
             "ach" => {
                 let read = ach::read_file(&bytes).unwrap();
-                assert_eq!(read.entries().count() as u64, file["lines"].as_u64().unwrap());
+                assert_eq!(
+                    read.entries().count() as u64,
+                    file["lines"].as_u64().unwrap()
+                );
                 read.total().unwrap().get()
             }
             "prepaid" => {
@@ -173,8 +180,7 @@ async fn january_payouts(location: StoreLocation) {
                     .try_into()
                     .unwrap();
                 let mut sum = 0;
-                for (position, value) in document["values"].as_array().unwrap().iter().enumerate()
-                {
+                for (position, value) in document["values"].as_array().unwrap().iter().enumerate() {
                     let value = &value["value"];
                     let leaf = Leaf {
                         index: value[0].as_str().unwrap().parse().unwrap(),
@@ -203,9 +209,15 @@ async fn january_payouts(location: StoreLocation) {
         read_total += total;
     }
     logged_names.sort();
-    assert_eq!(on_disk, logged_names, "the directory holds exactly the logged files");
+    assert_eq!(
+        on_disk, logged_names,
+        "the directory holds exactly the logged files"
+    );
     for rail in status["rails"].as_array().unwrap() {
-        assert!(rail["lines"].as_u64().unwrap() > 0, "every rail pays: {status}");
+        assert!(
+            rail["lines"].as_u64().unwrap() > 0,
+            "every rail pays: {status}"
+        );
     }
 
     // Σ rails + held + rollover = the run's member total (D4, D6, D9), to the micro-dollar.
@@ -253,7 +265,8 @@ async fn january_payouts(location: StoreLocation) {
     }
 
     // Regenerating from the log and the private table gives the same bytes.
-    let state = assay_engine::replay(entries[..run_end.unwrap()].iter().map(Vec::as_slice)).unwrap();
+    let state =
+        assay_engine::replay(entries[..run_end.unwrap()].iter().map(Vec::as_slice)).unwrap();
     let regenerated_dir = data_dir.join("regenerated");
     let destinations = Destinations::new(
         AnyStore::open(&location).await.unwrap(),

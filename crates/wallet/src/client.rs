@@ -559,8 +559,9 @@ impl ExchangeClient {
             .send()
             .await
             .map_err(transport)?;
-        let stored: DestinationBody = serde_json::from_slice(&ExchangeClient::body(response).await?)
-            .map_err(|e| bad(format!("POST {path}: {e}")))?;
+        let stored: DestinationBody =
+            serde_json::from_slice(&ExchangeClient::body(response).await?)
+                .map_err(|e| bad(format!("POST {path}: {e}")))?;
         let commitment = hex32(&stored.destination_commitment, "commitment")?;
         if commitment != destination.commitment(salt).0 {
             return Err(bad("the exchange matched another commitment"));

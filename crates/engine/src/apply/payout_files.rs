@@ -99,13 +99,16 @@ pub(super) fn record(
     }])
 }
 
+/// A rail, its line count and the money its lines pay.
+pub type RailTotal = (Rail, u64, Micros);
+
 /// Lines and money per rail of the unsettled run (ACH, USDC, prepaid), leaving out lines
 /// `is_held` says the rails do not pay; `None` when no run is unsettled. What
 /// [`Command::RecordPayoutFiles`](crate::Command::RecordPayoutFiles) must match.
 pub fn run_rail_totals(
     state: &State,
     is_held: impl Fn(MemberId) -> bool,
-) -> Option<Result<Vec<(Rail, u64, Micros)>, Refusal>> {
+) -> Option<Result<Vec<RailTotal>, Refusal>> {
     let run = state.unsettled.as_ref()?;
     Some(rail_totals(state, run, is_held))
 }
@@ -114,7 +117,7 @@ fn rail_totals(
     state: &State,
     run: &UnsettledRun,
     is_held: impl Fn(MemberId) -> bool,
-) -> Result<Vec<(Rail, u64, Micros)>, Refusal> {
+) -> Result<Vec<RailTotal>, Refusal> {
     let mut totals = vec![
         (Rail::Ach, 0u64, Micros::ZERO),
         (Rail::Usdc, 0, Micros::ZERO),

@@ -70,8 +70,7 @@ pub async fn store(
             ))
         }
         Err(SubmitError::QueueFull) => {
-            let mut problem =
-                Problem::server(ServerProblem::QueueFull, "the sequencer is busy");
+            let mut problem = Problem::server(ServerProblem::QueueFull, "the sequencer is busy");
             problem.retry_after_seconds = Some(1);
             return Err(problem);
         }

@@ -100,12 +100,7 @@ pub async fn destination_rows(ctx: &mut Ctx) {
         .await;
 
     for _ in 0..2 {
-        let response = ctx
-            .api
-            .destination_request(id, &good)
-            .send()
-            .await
-            .unwrap();
+        let response = ctx.api.destination_request(id, &good).send().await.unwrap();
         assert_eq!(response.status().as_u16(), 200);
         let stored: serde_json::Value = response.json().await.unwrap();
         assert_eq!(stored["rail"], "ach");
