@@ -91,6 +91,27 @@ async fn january_payouts(location: StoreLocation) {
         let response = api.destination_request(*id, &body).send().await.unwrap();
         assert_eq!(response.status().as_u16(), 200);
     }
+    // Refused requests change nothing in the private table either: had one replaced member
+    // 0's row, the run would hold its line (the row would not match its commitment) and the
+    // ACH file would not carry its account (both checked below).
+    let (party, id, _) = &members[0];
+    let other = "ach:021000021:9990009990:checking:MALLORY";
+    let stranger = Party::new("payouts-stranger", 0);
+    for (body, code) in [
+        (stranger.destination_body(*id, other, &party.salt()), 401),
+        (party.destination_body(*id, other, &party.salt()), 422),
+        (
+            party.destination_body(
+                *id,
+                "ach:021000022:9990009990:checking:MALLORY",
+                &party.salt(),
+            ),
+            422,
+        ),
+    ] {
+        let response = api.destination_request(*id, &body).send().await.unwrap();
+        assert_eq!(response.status().as_u16(), code);
+    }
     let mut buyer = Party::new("payouts-buyer", 0);
     let events = api.accept(&buyer.sign(Command::RegisterBuyer)).await;
     let buyer_id = events[0]["BuyerRegistered"]["buyer"].as_u64().unwrap();
