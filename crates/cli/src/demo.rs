@@ -66,6 +66,42 @@ impl Client {
         }
     }
 
+    /// The member's destination request (what `ExchangeClient::store_destination` sends).
+    async fn store_destination(
+        &self,
+        member: &Party,
+        destination: &assay_rails::Destination,
+        salt: &assay_rails::Salt,
+    ) -> anyhow::Result<()> {
+        use ed25519_dalek::Signer as _;
+        let message = assay_rails::destination_request_message(
+            assay_core::MemberId(member.id),
+            destination,
+            salt,
+        );
+        let body = serde_json::json!({
+            "destination": destination.to_text(),
+            "salt": hex::encode(salt.0),
+            "signature": hex::encode(member.key.sign(&message).to_bytes()),
+        });
+        let response = self
+            .http
+            .post(format!(
+                "{}/v1/members/{}/destination",
+                self.base, member.id
+            ))
+            .json(&body)
+            .send()
+            .await?;
+        ensure!(
+            response.status().is_success(),
+            "destination of member {} refused: {}",
+            member.id,
+            response.text().await?
+        );
+        Ok(())
+    }
+
     async fn get(&self, path: &str) -> anyhow::Result<Value> {
         Ok(self
             .http
@@ -83,6 +119,22 @@ fn key(label: &str, index: u64) -> SigningKey {
     hasher.update(label.as_bytes());
     hasher.update(index.to_be_bytes());
     SigningKey::from_bytes(&hasher.finalize().into())
+}
+
+/// A valid destination on `rail` for demo member `index`: a checking account at one of four
+/// banks, an address, or a card token.
+fn demo_destination(index: u64, rail: Rail) -> anyhow::Result<assay_rails::Destination> {
+    const ROUTINGS: [&str; 4] = ["021000021", "122105278", "011000015", "026009593"];
+    let text = match rail {
+        Rail::Ach => format!(
+            "ach:{}:{:010}:checking:DEMO MEMBER {index}",
+            ROUTINGS[(index % 4) as usize],
+            1_000_000 + index
+        ),
+        Rail::Usdc => format!("usdc:0x{:040x}", 0x1111_0000_0000_u64 + index),
+        Rail::Prepaid => format!("prepaid:demo-card-{index}"),
+    };
+    Ok(assay_rails::Destination::parse(&text)?)
 }
 
 fn first_id(events: &Value, variant: &str, field: &str) -> Option<u64> {
@@ -128,6 +180,7 @@ async fn demo(data: &Path, members_count: u64) -> anyhow::Result<()> {
         queue_inputs_max: assay_server::sequencer::QUEUE_INPUTS_MAX,
         // `assay serve --data DIR` afterwards starts from the snapshot written at the stop.
         snapshots: Some(assay_server::snapshot::SnapshotConfig::in_data_dir(data)),
+        data_dir: data.to_path_buf(),
     };
     let server = start(options).await?;
     let client = Client {
@@ -162,6 +215,8 @@ struct Stats {
     clearing: BTreeMap<String, (u64, u64)>,
     markets_end: Vec<Value>,
     run: Option<Value>,
+    /// The run's payout status (`/v1/payouts/{month}`).
+    payouts: Option<Value>,
 }
 
 async fn drive(client: &Client, members_count: u64, rules: &Rules) -> anyhow::Result<Stats> {
@@ -186,10 +241,13 @@ async fn drive(client: &Client, members_count: u64, rules: &Rules) -> anyhow::Re
             1..=3 => Rail::Ach,
             _ => Rail::Usdc,
         };
-        let commitment: [u8; 32] = Sha256::digest(format!("destination {index}")).into();
+        // Issue 9: a destination on the rail, committed to with a salt only the wallet knows;
+        // the details go to the exchange's private table right after registration.
+        let destination = demo_destination(index, rail)?;
+        let salt = assay_rails::Salt(Sha256::digest(format!("demo salt {index}")).into());
         let payout = PayoutChoice {
             rail,
-            destination_commitment: commitment,
+            destination_commitment: destination.commitment(&salt).0,
         };
         let device_key = member.device.verifying_key().into();
         let body = client
@@ -197,6 +255,9 @@ async fn drive(client: &Client, members_count: u64, rules: &Rules) -> anyhow::Re
             .await?
             .map_err(|code| anyhow::anyhow!("member registration refused: {code}"))?;
         member.id = first_id(&body, "MemberRegistered", "member").context("member id")?;
+        client
+            .store_destination(&member, &destination, &salt)
+            .await?;
         members.push(member);
         bar.inc(1);
     }
@@ -247,6 +308,9 @@ async fn drive(client: &Client, members_count: u64, rules: &Rules) -> anyhow::Re
         let runs = client.get("/v1/runs").await?;
         if let Some(run) = runs.as_array().and_then(|r| r.first()) {
             stats.run = Some(run.clone());
+            // The run's files are logged and settled in the run's own batch (issue 9).
+            let month = run["month"].as_str().unwrap_or_default();
+            stats.payouts = Some(client.get(&format!("/v1/payouts/{month}")).await?);
             break;
         }
         let summary = client.get("/v1/summary").await?;
@@ -396,6 +460,14 @@ async fn trade_one_day(
     Ok(())
 }
 
+/// `YYYY-MM` as the server prints it (January 2026 if it does not read).
+fn parse_month(text: &str) -> assay_core::Month {
+    let mut parts = text.splitn(2, '-');
+    let year = parts.next().and_then(|y| y.parse().ok()).unwrap_or(2026);
+    let month = parts.next().and_then(|m| m.parse().ok()).unwrap_or(1);
+    assay_core::Month { year, month }
+}
+
 fn dollars(micros: u64) -> String {
     Micros::new(micros).to_string()
 }
@@ -452,6 +524,28 @@ fn print_summary(stats: &Stats, verified: &str, data: &Path, elapsed: Duration) 
         println!(
             "    payout root {}",
             run["payout_root"].as_str().unwrap_or("?")
+        );
+    }
+    if let (Some(run), Some(payouts)) = (&stats.run, &stats.payouts) {
+        let month = run["month"].as_str().unwrap_or("?");
+        println!(
+            "  payout files in {} ({}):",
+            assay_server::payouts::run_dir(data, parse_month(month)).display(),
+            payouts["status"].as_str().unwrap_or("?")
+        );
+        for rail in payouts["rails"].as_array().into_iter().flatten() {
+            println!(
+                "    {:8} {} files, {} lines, {}",
+                rail["rail"].as_str().unwrap_or("?"),
+                rail["files"].as_u64().unwrap_or(0),
+                rail["lines"].as_u64().unwrap_or(0),
+                dollars(rail["total_micros"].as_u64().unwrap_or(0)),
+            );
+        }
+        println!(
+            "    held     {} lines, {} (no destination on file; rolled over)",
+            payouts["held_lines"].as_u64().unwrap_or(0),
+            dollars(payouts["held_total_micros"].as_u64().unwrap_or(0)),
         );
     }
     if !stats.refusals.is_empty() {

@@ -11,6 +11,7 @@ mod bench_log;
 mod demo;
 mod keys;
 mod log_cmd;
+mod payouts_cmd;
 mod rules_cmd;
 mod serve_cmd;
 mod sim_cmd;
@@ -57,6 +58,9 @@ enum Command {
     /// Audits of the exchange's log: replay it with the rules and report pill triggers.
     #[command(subcommand)]
     Audit(audit_cmd::Audit),
+    /// The monthly runs' payout status from the exchange's public route (issue 9).
+    #[command(subcommand)]
+    Payouts(payouts_cmd::Payouts),
     /// The agent-based market simulator, driving the real engine (issue 10).
     Sim(sim_cmd::SimArgs),
 }
@@ -83,6 +87,7 @@ fn main() -> anyhow::Result<()> {
         Command::Bench(bench) => bench::run(bench),
         Command::Wallet(wallet) => wallet_cmd::run(wallet),
         Command::Audit(audit) => audit_cmd::run(audit),
+        Command::Payouts(command) => payouts_cmd::run(command),
         Command::Sim(args) => {
             if !sim_cmd::run(args)? {
                 std::process::exit(1);

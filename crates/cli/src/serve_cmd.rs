@@ -109,6 +109,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
                 interval_entries: args.snapshot_every,
                 ..SnapshotConfig::in_data_dir(&args.data)
             }),
+            data_dir: args.data.clone(),
         })
         .await?;
         match server.started.snapshot_size {

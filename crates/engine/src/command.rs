@@ -220,10 +220,17 @@ pub enum Command {
     /// The exchange records the files the rails wrote for the unsettled run under
     /// `payout_root` (D4, D6): each file's hash, rail, line count and total, so that anyone can
     /// check the files a bank or card issuer received against the log. Once per run, before the
-    /// run is settled; the totals per rail must equal the run's lines on that rail.
+    /// run is settled (which requires it); the totals per rail must equal the run's lines on
+    /// that rail, less the `held` lines.
+    ///
+    /// `held` lists, in ascending order, members whose line the exchange could not pay because
+    /// it holds no destination for them matching their commitment (issue 9). A held line is
+    /// never dropped: its amount goes back into the member's carried balance, like a
+    /// sub-threshold balance, and is paid at a later run (D4, D6, D9).
     RecordPayoutFiles {
         payout_root: Digest,
         files: Vec<PayoutFile>,
+        held: Vec<MemberId>,
     },
 }
 

@@ -8,6 +8,14 @@ use assay_core::{
 };
 use serde::{Deserialize, Serialize};
 
+/// A run's line the rails did not pay (no matching destination): back in the member's carried
+/// balance (issue 9; D4, D9).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HeldPayout {
+    pub member: MemberId,
+    pub amount: Micros,
+}
+
 /// A member's part of a grant's income (D3).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MemberShare {
@@ -232,6 +240,8 @@ pub enum Event {
     PayoutFilesRecorded {
         payout_root: Digest,
         files: Vec<PayoutFile>,
+        /// Lines not paid for want of a destination, returned to the members' carried balances.
+        held: Vec<HeldPayout>,
     },
     /// Rule X2: a buyer's unspent prepaid money goes back to the buyer; it was never buyer-side
     /// income, so it is not the cooperative's.

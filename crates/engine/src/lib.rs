@@ -29,13 +29,14 @@ mod snapshot;
 mod state;
 
 pub use apply::payout_leaf;
+pub use apply::run_rail_totals;
 pub use apply::{apply, apply_verified, verify_signature, verify_signatures, Outcome};
 pub use command::{
     Choice, Command, Envelope, Input, Party, PayoutChoice, PayoutFile, ProposalKind, Rail,
     Signature,
 };
 pub use entry::{events_digest, execute, replay, replay_one, LogEntry, ReplayError, ENTRY_VERSION};
-pub use event::{Event, MemberShare};
+pub use event::{Event, HeldPayout, MemberShare};
 pub use refusal::Refusal;
 pub use snapshot::{
     decode_snapshot, encode_snapshot, read_snapshot_header, SnapshotError, SnapshotHeader,

@@ -132,6 +132,8 @@ pub enum Refusal {
     },
     #[error("this run's payout files are already recorded")]
     PayoutFilesRepeated,
+    #[error("the run's payout files must be recorded before it is settled")]
+    PayoutFilesMissing,
     #[error(transparent)]
     Log(#[from] assay_log::Error),
     #[error(transparent)]
@@ -207,6 +209,7 @@ impl Refusal {
             Refusal::PayoutFilesInvalid(_) => "payout_files_invalid",
             Refusal::PayoutFilesMismatch { .. } => "payout_files_mismatch",
             Refusal::PayoutFilesRepeated => "payout_files_repeated",
+            Refusal::PayoutFilesMissing => "payout_files_missing",
             Refusal::Log(error) => error.code(),
             Refusal::Market(error) => error.code(),
             Refusal::Rules(error) => error.code(),

@@ -157,19 +157,22 @@ fn matching_files_are_recorded_once_and_then_the_run_settles() {
         .exchange(Command::RecordPayoutFiles {
             payout_root: run.root,
             files: files.clone(),
+            held: Vec::new(),
         })
         .unwrap();
     assert_eq!(
         events,
         vec![Event::PayoutFilesRecorded {
             payout_root: run.root,
-            files: files.clone()
+            files: files.clone(),
+            held: Vec::new(),
         }]
     );
     let hash = run.h.state.hash();
     let again = run.h.exchange(Command::RecordPayoutFiles {
         payout_root: run.root,
         files,
+        held: Vec::new(),
     });
     assert_eq!(again.unwrap_err().code(), "payout_files_repeated");
     assert_eq!(run.h.state.hash(), hash);
@@ -183,6 +186,7 @@ fn matching_files_are_recorded_once_and_then_the_run_settles() {
     let late = run.h.exchange(Command::RecordPayoutFiles {
         payout_root: run.root,
         files: faithful(&run),
+        held: Vec::new(),
     });
     assert_eq!(late.unwrap_err().code(), "unknown_payout_root");
 }
@@ -195,6 +199,22 @@ fn file_lists_that_do_not_match_the_run_are_refused_and_change_nothing() {
     let (ach_lines, ach_total) = total_on(&run, Rail::Ach);
     let mut cases: Vec<(&str, [u8; 32], Vec<PayoutFile>)> = Vec::new();
     cases.push(("payout_files_invalid", run.root, Vec::new()));
+    // A held line must leave its rail's files: holding the ACH member's line while the ACH
+    // file still pays it is a mismatch, as is any held member without a line.
+    let held_cases: Vec<(&str, Vec<assay_core::MemberId>)> = vec![
+        (
+            "payout_files_mismatch",
+            vec![assay_core::MemberId(run.lines[0].0)],
+        ),
+        ("payout_files_invalid", vec![assay_core::MemberId(999)]),
+        (
+            "payout_files_invalid",
+            vec![
+                assay_core::MemberId(run.lines[1].0),
+                assay_core::MemberId(run.lines[0].0),
+            ],
+        ),
+    ];
     let mut bad_name = good.clone();
     bad_name[0].name = "../escape.ach".into();
     cases.push(("payout_files_invalid", run.root, bad_name));
@@ -225,9 +245,22 @@ fn file_lists_that_do_not_match_the_run_are_refused_and_change_nothing() {
             .exchange(Command::RecordPayoutFiles {
                 payout_root,
                 files: files.clone(),
+                held: Vec::new(),
             })
             .unwrap_err();
         assert_eq!(refused.code(), code, "{files:?}");
+        assert_eq!(run.h.state.hash(), hash, "{code} changed the state");
+    }
+    for (code, held) in held_cases {
+        let refused = run
+            .h
+            .exchange(Command::RecordPayoutFiles {
+                payout_root: run.root,
+                files: good.clone(),
+                held: held.clone(),
+            })
+            .unwrap_err();
+        assert_eq!(refused.code(), code, "{held:?}");
         assert_eq!(run.h.state.hash(), hash, "{code} changed the state");
     }
     // Only the exchange records files.
@@ -240,9 +273,123 @@ fn file_lists_that_do_not_match_the_run_are_refused_and_change_nothing() {
             Command::RecordPayoutFiles {
                 payout_root: run.root,
                 files: good,
+                held: Vec::new(),
             },
         )
         .unwrap_err();
     assert_eq!(refused.code(), "not_exchange");
     assert_eq!(run.h.state.hash(), hash, "not_exchange changed the state");
+}
+
+#[test]
+fn a_run_cannot_settle_before_its_files_are_recorded() {
+    // rule D6, issue 9: the log names the files before it says the rails paid them.
+    let mut run = january_run();
+    let hash = run.h.state.hash();
+    let settle = Command::SettlePayouts {
+        payout_root: run.root,
+        settlement_reference: [7; 32],
+    };
+    let refused = run.h.exchange(settle.clone()).unwrap_err();
+    assert_eq!(refused.code(), "payout_files_missing");
+    assert_eq!(run.h.state.hash(), hash, "the refusal changed the state");
+    let files = faithful(&run);
+    run.h
+        .exchange(Command::RecordPayoutFiles {
+            payout_root: run.root,
+            files,
+            held: Vec::new(),
+        })
+        .unwrap();
+    run.h.exchange(settle).unwrap();
+}
+
+#[test]
+fn a_held_line_rolls_over_to_the_micro_dollar_and_is_paid_next_month() {
+    // rules D4, D6, D9, issue 9: a member with no destination is not paid, and not dropped.
+    let mut run = january_run();
+    let (ach_member, ach_amount, _) = *run.lines.iter().find(|line| line.2 == Rail::Ach).unwrap();
+    let carried_before = run.h.state.members[ach_member as usize].balance.carried;
+    let rollover_before = run.h.state.books.rollover_in;
+    let files: Vec<PayoutFile> = faithful(&run)
+        .into_iter()
+        .filter(|file| file.rail != Rail::Ach)
+        .collect();
+    let held = vec![assay_core::MemberId(ach_member)];
+    let events = run
+        .h
+        .exchange(Command::RecordPayoutFiles {
+            payout_root: run.root,
+            files,
+            held,
+        })
+        .unwrap();
+    let Event::PayoutFilesRecorded { held, .. } = &events[0] else {
+        panic!("{events:?}")
+    };
+    assert_eq!(held.len(), 1);
+    assert_eq!(held[0].amount, Micros::new(ach_amount));
+    let member = &run.h.state.members[ach_member as usize];
+    assert_eq!(
+        member.balance.carried.get(),
+        carried_before.get() + ach_amount
+    );
+    assert_eq!(
+        run.h.state.books.rollover_in.get(),
+        rollover_before.get() + ach_amount
+    );
+    // Σ rails' files + held + rollover = the run's member total, to the micro-dollar.
+    let carried: u64 = run
+        .h
+        .state
+        .members
+        .iter()
+        .map(|m| m.balance.carried.get())
+        .sum();
+    let (_, usdc) = total_on(&run, Rail::Usdc);
+    let (_, prepaid) = total_on(&run, Rail::Prepaid);
+    let report = run
+        .h
+        .events
+        .iter()
+        .find_map(|event| match event {
+            Event::MonthlyRunRecorded { report, .. } => Some(report.clone()),
+            _ => None,
+        })
+        .unwrap();
+    assert_eq!(
+        usdc + prepaid + carried,
+        report.payouts_total.get() + report.rollover_out.get()
+    );
+    run.h
+        .exchange(Command::SettlePayouts {
+            payout_root: run.root,
+            settlement_reference: [7; 32],
+        })
+        .unwrap();
+    // February's run pays the held line (the threshold is met again) and still conserves.
+    run.h
+        .advance_to(assay_core::TradingDay(run.h.state.open_day.0 + 29));
+    let february = run
+        .h
+        .events
+        .iter()
+        .filter_map(|event| match event {
+            Event::MonthlyRunRecorded { report, .. } => Some(report.clone()),
+            _ => None,
+        })
+        .nth(1)
+        .expect("February's run");
+    february.check_conservation().unwrap();
+    let paid_again = run.h.events.iter().rev().find_map(|event| match event {
+        Event::PayoutInstruction { member, amount, .. } if member.0 == ach_member => {
+            Some(amount.get())
+        }
+        _ => None,
+    });
+    // At least the held line (a founding member may also draw February's cohort share).
+    assert!(
+        paid_again.is_some_and(|paid| paid >= ach_amount),
+        "{paid_again:?}"
+    );
 }

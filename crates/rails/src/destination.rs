@@ -20,6 +20,24 @@ use std::fmt;
 /// Domain tag of destination commitments; it ends in NUL so no tag is a prefix of another.
 pub const COMMITMENT_DOMAIN: &[u8] = b"assay/rails/destination-commitment/v1\0";
 
+/// Domain tag of the message a member signs to hand the exchange a destination (issue 9).
+pub const DESTINATION_REQUEST_DOMAIN: &[u8] = b"assay/destination-request/v1\n";
+
+/// What a member signs with their key to hand the exchange `destination` and the `salt` of
+/// their logged commitment: `DESTINATION_REQUEST_DOMAIN ‖ member id (u64, big-endian) ‖ salt ‖
+/// canonical bytes`. The member id binds the request to one member's commitment.
+pub fn destination_request_message(
+    member: assay_core::MemberId,
+    destination: &Destination,
+    salt: &Salt,
+) -> Vec<u8> {
+    let mut message = DESTINATION_REQUEST_DOMAIN.to_vec();
+    message.extend_from_slice(&member.0.to_be_bytes());
+    message.extend_from_slice(&salt.0);
+    message.extend_from_slice(&destination.canonical_bytes());
+    message
+}
+
 /// Longest DFI account number: the NACHA entry detail field is 17 characters.
 pub const ACCOUNT_NUMBER_LEN_MAX: usize = 17;
 /// Longest account holder name: the NACHA individual name field is 22 characters.

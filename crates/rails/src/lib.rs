@@ -24,8 +24,8 @@ mod run;
 pub mod usdc;
 
 pub use destination::{
-    AccountType, AchAccount, CardReference, Commitment, Destination, RoutingNumber, Salt,
-    UsdcAddress, COMMITMENT_DOMAIN,
+    destination_request_message, AccountType, AchAccount, CardReference, Commitment, Destination,
+    RoutingNumber, Salt, UsdcAddress, COMMITMENT_DOMAIN, DESTINATION_REQUEST_DOMAIN,
 };
 pub use error::Error;
 pub use run::{check_sum, write_run, RailTotals, RunFiles, RunId, RUN_SEQUENCE_MAX};

@@ -7,10 +7,12 @@
 //! calls `assay-engine` for every decision.
 
 pub mod clock;
+pub mod destinations;
 pub mod journal;
 pub mod limits;
 pub mod members;
 pub mod openapi;
+pub mod payouts;
 pub mod problem;
 pub mod resume;
 pub mod routes;
@@ -50,10 +52,12 @@ pub struct AppState {
     pub log: Option<Arc<routes::log::LogReader>>,
     /// Members' grants and payout lines (M15, W5), as of the last durable batch.
     pub members: Arc<RwLock<members::MemberIndex>>,
+    /// Members' payout destinations, sealed (issue 9); written by members, read by the run.
+    pub destinations: Arc<destinations::Destinations>,
 }
 
 pub fn router(app: AppState) -> Router {
-    use routes::{commands, log, members, public, stream};
+    use routes::{commands, destinations, log, members, public, stream};
     Router::new()
         .route("/v1/commands", post(commands::submit))
         .route("/v1/admin/deposits", post(commands::deposit))
@@ -62,6 +66,8 @@ pub fn router(app: AppState) -> Router {
         .route("/v1/markets", get(public::markets))
         .route("/v1/baskets", get(public::baskets))
         .route("/v1/runs", get(public::runs))
+        .route("/v1/payouts", get(public::payouts))
+        .route("/v1/payouts/{month}", get(public::payout_month))
         .route("/v1/summary", get(public::summary))
         .route("/v1/events", get(stream::events))
         .route("/v1/health", get(public::health))
@@ -74,6 +80,10 @@ pub fn router(app: AppState) -> Router {
         .route("/v1/proofs/consistency", get(log::consistency))
         .route("/v1/members/{member}/grants", get(members::grants))
         .route("/v1/runs/{month}/payouts/{member}", get(members::payout))
+        .route(
+            "/v1/members/{member}/destination",
+            post(destinations::store),
+        )
         .fallback(unknown_route)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(RequestBodyLimitLayer::new(REQUEST_BODY_BYTES_MAX))

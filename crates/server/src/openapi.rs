@@ -1,6 +1,6 @@
 //! The OpenAPI document, generated from the route handlers' annotations (never hand-written).
 
-use crate::routes::{commands, log, members, public, stream};
+use crate::routes::{commands, destinations, log, members, public, stream};
 use utoipa::OpenApi;
 
 #[derive(OpenApi)]
@@ -17,6 +17,8 @@ use utoipa::OpenApi;
         public::markets,
         public::baskets,
         public::runs,
+        public::payouts,
+        public::payout_month,
         public::summary,
         public::health,
         public::state,
@@ -29,6 +31,7 @@ use utoipa::OpenApi;
         log::consistency,
         members::grants,
         members::payout,
+        destinations::store,
     ),
     components(schemas(crate::problem::Problem))
 )]

@@ -63,6 +63,17 @@ pub enum ServerProblem {
     UnknownRun,
     /// The run exists but pays the member nothing (below the threshold, D4).
     NoPayoutLine,
+    /// A destination request's destination or salt does not parse (issue 9; the detail names
+    /// the rails' own code, e.g. `routing_number_invalid`).
+    DestinationInvalid,
+    /// A destination request not signed by the member's registered key.
+    DestinationSignatureInvalid,
+    /// A destination and salt that do not hash to the commitment the log holds for the member.
+    DestinationCommitmentMismatch,
+    /// A destination request for a member id nobody registered.
+    DestinationMemberUnknown,
+    /// The private destination table could not be read or written.
+    DestinationsUnavailable,
 }
 
 impl ServerProblem {
@@ -87,6 +98,11 @@ impl ServerProblem {
             ServerProblem::BadMonth => "bad_month",
             ServerProblem::UnknownRun => "unknown_run",
             ServerProblem::NoPayoutLine => "no_payout_line",
+            ServerProblem::DestinationInvalid => "destination_invalid",
+            ServerProblem::DestinationSignatureInvalid => "destination_signature_invalid",
+            ServerProblem::DestinationCommitmentMismatch => "destination_commitment_mismatch",
+            ServerProblem::DestinationMemberUnknown => "destination_member_unknown",
+            ServerProblem::DestinationsUnavailable => "destinations_unavailable",
         }
     }
 
@@ -112,6 +128,12 @@ impl ServerProblem {
             | ServerProblem::UnknownRun
             | ServerProblem::NoPayoutLine => StatusCode::NOT_FOUND,
             ServerProblem::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            ServerProblem::DestinationInvalid | ServerProblem::DestinationCommitmentMismatch => {
+                StatusCode::UNPROCESSABLE_ENTITY
+            }
+            ServerProblem::DestinationSignatureInvalid => StatusCode::UNAUTHORIZED,
+            ServerProblem::DestinationMemberUnknown => StatusCode::NOT_FOUND,
+            ServerProblem::DestinationsUnavailable => StatusCode::SERVICE_UNAVAILABLE,
         }
     }
 }

@@ -39,6 +39,8 @@ pub struct Resume {
     /// and the entries after it: grants of baskets closed before the snapshot are not listed.
     pub specs: OpenSpecs,
     pub members: MemberIndex,
+    /// The runs' payout statuses (issue 9).
+    pub payouts: crate::payouts::PayoutRuns,
 }
 
 /// A deposit's buyer, amount and outcome, by its bank reference.
@@ -79,6 +81,7 @@ impl Resume {
             deposits: HashMap::new(),
             specs: OpenSpecs::default(),
             members: MemberIndex::default(),
+            payouts: crate::payouts::PayoutRuns::default(),
         }
     }
 
@@ -87,10 +90,8 @@ impl Resume {
         let index = self.log_size;
         self.log_size += 1;
         self.last_stamp = timestamp;
-        if events
-            .iter()
-            .any(|event| RunView::from_event(event).is_some())
-        {
+        self.payouts.observe(timestamp, &events);
+        if crate::payouts::is_run_entry(&events) {
             self.runs
                 .extend(events.iter().filter_map(RunView::from_event));
             self.run_entries.push(EntryEvents {

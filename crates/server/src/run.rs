@@ -1,7 +1,9 @@
 //! Starting and stopping the whole service: store, log writer, sequencer, HTTP.
 
 use crate::clock::Clock;
+use crate::destinations::{Destinations, SealingKey};
 use crate::limits::RateLimiter;
+use crate::payouts::PayoutWriter;
 use crate::resume::Resume;
 use crate::routes::log::LogReader;
 use crate::sequencer::{Genesis, Sequencer};
@@ -34,6 +36,9 @@ pub struct ServeOptions {
     /// Where snapshots are kept and how often they are written; `None`: never, and every
     /// start replays the whole log.
     pub snapshots: Option<SnapshotConfig>,
+    /// The data directory, whatever the store: the destination sealing key
+    /// (`destinations.key`) and the payout files (`payouts/YYYY-MM/`) live here.
+    pub data_dir: std::path::PathBuf,
 }
 
 /// How the engine state was rebuilt at start.
@@ -85,6 +90,13 @@ pub async fn start(options: ServeOptions) -> anyhow::Result<RunningServer> {
         log_origin: &options.origin,
         log_vkey: &vkey,
     };
+    let destinations = Arc::new(Destinations::new(
+        AnyStore::open(&options.location)
+            .await
+            .context("opening the store for destinations")?,
+        SealingKey::load_or_create(&options.data_dir).context("loading the destination key")?,
+    ));
+    let payouts = PayoutWriter::new(&options.data_dir, destinations.clone());
     let (sequencer, handle, published, queue) = Sequencer::start(
         journal,
         options.clock.clone(),
@@ -93,6 +105,7 @@ pub async fn start(options: ServeOptions) -> anyhow::Result<RunningServer> {
         options.queue_inputs_max,
         resume,
         snapshotter,
+        payouts,
     )
     .await
     .context("replaying the log")?;
@@ -102,6 +115,7 @@ pub async fn start(options: ServeOptions) -> anyhow::Result<RunningServer> {
         .await
         .context("opening the store for reads")?;
     let rules = sequencer.state().rules().cloned().unwrap_or(options.rules);
+
     let sequencer = tokio::spawn(async move {
         let mut journal = sequencer.run(queue).await;
         // A last checkpoint covers everything acknowledged before the stop.
@@ -115,6 +129,7 @@ pub async fn start(options: ServeOptions) -> anyhow::Result<RunningServer> {
         view: published.view,
         events: published.events,
         members: published.members,
+        destinations,
         rules_json: Arc::new(rules.canonical_json()),
         rules_hash: rules.hash_hex(),
         admin_token: options.admin_token,

@@ -8,6 +8,7 @@
 use crate::clock::Clock;
 use crate::journal::Journal;
 use crate::members::{IndexUpdate, MemberIndex, OpenSpecs};
+use crate::payouts::PayoutWriter;
 use crate::resume::{remember_deposits, EntryEvents, Resume};
 use crate::snapshot::{PendingSnapshot, Snapshotter};
 use crate::view::{PublicView, RunView};
@@ -34,6 +35,18 @@ pub const IDEMPOTENT_OUTCOMES_MAX: usize = 1_000_000;
 pub const STREAM_EVENTS_MAX: usize = 4_096;
 /// StateSnapshot queries waiting for the sequencer before `/v1/health` answers 503.
 pub const STATUS_QUERIES_MAX: usize = 64;
+/// Member look-ups (destination requests) waiting for the sequencer before they answer 503.
+pub const MEMBER_QUERIES_MAX: usize = 256;
+
+/// A member's key and payout choice as the durable log has them (issue 9: a destination
+/// request is checked against them).
+#[derive(Debug, Clone, Copy)]
+pub struct MemberPayout {
+    pub key: PublicKey,
+    pub payout: assay_engine::PayoutChoice,
+}
+
+type MemberQuery = (assay_core::MemberId, oneshot::Sender<Option<MemberPayout>>);
 
 /// What an accepted input did.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -100,6 +113,7 @@ pub struct StateSnapshot {
 pub struct SequencerHandle {
     queue: mpsc::Sender<Submission>,
     status: mpsc::Sender<oneshot::Sender<StateSnapshot>>,
+    members: mpsc::Sender<MemberQuery>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -131,6 +145,21 @@ impl SequencerHandle {
             mpsc::error::TrySendError::Full(_) => SubmitError::QueueFull,
             mpsc::error::TrySendError::Closed(_) => SubmitError::Stopped,
         })?;
+        answer.await.map_err(|_| SubmitError::Stopped)
+    }
+
+    /// Member `member`'s key and payout choice, read by the sequencer between two batches.
+    pub async fn member_payout(
+        &self,
+        member: assay_core::MemberId,
+    ) -> Result<Option<MemberPayout>, SubmitError> {
+        let (reply, answer) = oneshot::channel();
+        self.members
+            .try_send((member, reply))
+            .map_err(|error| match error {
+                mpsc::error::TrySendError::Full(_) => SubmitError::QueueFull,
+                mpsc::error::TrySendError::Closed(_) => SubmitError::Stopped,
+            })?;
         answer.await.map_err(|_| SubmitError::Stopped)
     }
 }
@@ -178,6 +207,7 @@ pub struct Sequencer<J: Journal> {
     /// the log, like the state's own records.
     deposits: crate::resume::Deposits,
     status_queries: mpsc::Receiver<oneshot::Sender<StateSnapshot>>,
+    member_queries: mpsc::Receiver<MemberQuery>,
     /// `State::hash` is O(state): computed once per log size asked about.
     status_cache: Option<StateSnapshot>,
     runs: Vec<RunView>,
@@ -187,12 +217,19 @@ pub struct Sequencer<J: Journal> {
     specs: OpenSpecs,
     members: Arc<RwLock<MemberIndex>>,
     snapshots: Option<Snapshotter>,
+    /// Writes each run's payout files (issue 9).
+    payouts: PayoutWriter,
+    /// The runs' payout statuses for `/v1/payouts`.
+    payout_runs: crate::payouts::PayoutRuns,
 }
 
 impl<J: Journal> Sequencer<J> {
     /// Replays the journal from where `resume` stands (checking every signature and event
     /// digest), writes genesis if the journal is empty, and returns the sequencer with its
     /// handle and published channels. `snapshots`, if given, writes snapshots from then on.
+    // Each argument is one of the sequencer's independent parts, passed once at start; a
+    // builder would add a type without removing any of them.
+    #[allow(clippy::too_many_arguments)]
     pub async fn start(
         journal: J,
         clock: Clock,
@@ -201,6 +238,7 @@ impl<J: Journal> Sequencer<J> {
         queue_inputs_max: usize,
         mut resume: Resume,
         snapshots: Option<Snapshotter>,
+        payouts: PayoutWriter,
     ) -> anyhow::Result<(
         Sequencer<J>,
         SequencerHandle,
@@ -221,10 +259,12 @@ impl<J: Journal> Sequencer<J> {
             deposits,
             specs,
             members,
+            payouts: payout_runs,
             ..
         } = resume;
         let (view, view_rx) = watch::channel(Arc::new(PublicView::default()));
         let (status, status_queries) = mpsc::channel(STATUS_QUERIES_MAX);
+        let (member_sender, member_queries) = mpsc::channel(MEMBER_QUERIES_MAX);
         let (events, _) = broadcast::channel(STREAM_EVENTS_MAX);
         let members = Arc::new(RwLock::new(members));
         let mut sequencer = Sequencer {
@@ -239,6 +279,7 @@ impl<J: Journal> Sequencer<J> {
             outcome_order,
             deposits,
             status_queries,
+            member_queries,
             status_cache: None,
             runs,
             run_entries,
@@ -247,6 +288,8 @@ impl<J: Journal> Sequencer<J> {
             specs,
             members: members.clone(),
             snapshots,
+            payouts,
+            payout_runs,
         };
         sequencer.trim_outcomes();
         if sequencer.state.exchange.is_none() {
@@ -265,7 +308,11 @@ impl<J: Journal> Sequencer<J> {
         let (queue, rx) = mpsc::channel(queue_inputs_max.max(1));
         Ok((
             sequencer,
-            SequencerHandle { queue, status },
+            SequencerHandle {
+                queue,
+                status,
+                members: member_sender,
+            },
             Published {
                 view: view_rx,
                 events,
@@ -336,6 +383,14 @@ impl<J: Journal> Sequencer<J> {
                 },
                 Some(query) = self.status_queries.recv() => {
                     let _ = query.send(self.status());
+                    continue;
+                }
+                Some((member, reply)) = self.member_queries.recv() => {
+                    let found = self.state.member(member).map(|record| MemberPayout {
+                        key: record.key,
+                        payout: record.payout,
+                    });
+                    let _ = reply.send(found);
                     continue;
                 }
                 _ = tokio::time::sleep(wait) => {}
@@ -453,30 +508,38 @@ impl<J: Journal> Sequencer<J> {
         )
     }
 
-    /// Records the run's settlement (D6) right after the run. The reference is the SHA-256 of the
-    /// run's payout instructions as logged; when the rails' files are written (issue 9) it
-    /// becomes the hash of those files.
-    fn settle(&mut self, pending: &mut Vec<Pending>) -> anyhow::Result<()> {
+    /// Right after a run that pays anyone (D4, D6; issue 9): writes the rails' files into the
+    /// data directory, logs them (with the lines held for want of a destination), then logs the
+    /// settlement, whose reference is the hash of the file list. All three entries go into the
+    /// same durable batch as the run.
+    async fn settle(&mut self, pending: &mut Vec<Pending>) -> anyhow::Result<()> {
         let Some(run) = pending.last() else {
             return Ok(());
         };
-        let Some(payout_root) = run.events.iter().find_map(|event| match event {
+        let Some((month, payout_root)) = run.events.iter().find_map(|event| match event {
             // A run that pays nobody leaves nothing to settle.
             Event::MonthlyRunRecorded {
+                month,
                 payout_root,
                 payout_count,
                 ..
-            } if *payout_count > 0 => Some(*payout_root),
+            } if *payout_count > 0 => Some((*month, *payout_root)),
             _ => None,
         }) else {
             return Ok(());
         };
-        let instructions = serde_json::to_vec(&run.events)?;
-        let settlement_reference: [u8; 32] = sha2::Sha256::digest(&instructions).into();
+        let written = self.payouts.write(&self.state, month).await?;
+        let now = self.stamp();
+        let record = Command::RecordPayoutFiles {
+            payout_root,
+            files: written.files,
+            held: written.held,
+        };
+        self.apply_exchange(record, now, pending)?;
         let now = self.stamp();
         let command = Command::SettlePayouts {
             payout_root,
-            settlement_reference,
+            settlement_reference: written.settlement_reference,
         };
         self.apply_exchange(command, now, pending)
     }
@@ -505,7 +568,7 @@ impl<J: Journal> Sequencer<J> {
     }
 
     /// Trading-day closes and the monthly run that are due by `now` (M2–M4, M10, D4).
-    fn catch_up(&mut self, pending: &mut Vec<Pending>) -> anyhow::Result<()> {
+    async fn catch_up(&mut self, pending: &mut Vec<Pending>) -> anyhow::Result<()> {
         loop {
             if self.state.terminated.is_some() {
                 return self.after_termination(pending);
@@ -513,7 +576,7 @@ impl<J: Journal> Sequencer<J> {
             if let Some(month) = self.state.run_pending {
                 let now = self.stamp();
                 self.apply_exchange(Command::RunMonthlyDistribution { month }, now, pending)?;
-                self.settle(pending)?;
+                self.settle(pending).await?;
                 continue;
             }
             let day = self.state.open_day;
@@ -545,7 +608,7 @@ impl<J: Journal> Sequencer<J> {
         // Requests repeating one accepted earlier in this batch wait for its commit.
         let mut waiting: Vec<(Repeat, Submission)> = Vec::new();
         let mut batch_deposits: HashSet<Digest> = HashSet::new();
-        self.catch_up(&mut pending)?;
+        self.catch_up(&mut pending).await?;
         for submission in batch {
             if let Request::Exchange(Command::FundBuyer {
                 buyer,
@@ -567,7 +630,7 @@ impl<J: Journal> Sequencer<J> {
                     continue;
                 }
             }
-            self.catch_up(&mut pending)?;
+            self.catch_up(&mut pending).await?;
             let timestamp = self.stamp();
             let (input, verdict) = match &submission.request {
                 Request::Signed(_) => {
@@ -699,10 +762,8 @@ impl<J: Journal> Sequencer<J> {
                     self.runs.push(run);
                 }
             }
-            if events
-                .iter()
-                .any(|event| RunView::from_event(event).is_some())
-            {
+            self.payout_runs.observe(timestamp, &events);
+            if crate::payouts::is_run_entry(&events) {
                 self.run_entries.push(EntryEvents {
                     index,
                     events: events.clone(),
@@ -760,7 +821,12 @@ impl<J: Journal> Sequencer<J> {
     }
 
     fn publish(&self) {
-        let view = PublicView::build(&self.state, self.log_size, &self.runs);
+        let view = PublicView::build(
+            &self.state,
+            self.log_size,
+            &self.runs,
+            self.payout_runs.all(),
+        );
         self.view.send_replace(Arc::new(view));
     }
 }

@@ -365,9 +365,15 @@ async fn load(path: &Path, writer: &LogWriter<AnyStore>, origin: &str) -> anyhow
             &run.events,
         );
         resume.members.apply(update);
-        let views: Vec<RunView> = run.events.iter().filter_map(RunView::from_event).collect();
-        ensure!(!views.is_empty(), "entry {} holds no run", run.index);
-        resume.runs.extend(views);
+        ensure!(
+            crate::payouts::is_run_entry(&run.events),
+            "entry {} holds no run, payout files or settlement",
+            run.index
+        );
+        resume
+            .runs
+            .extend(run.events.iter().filter_map(RunView::from_event));
+        resume.payouts.observe(entry.input.timestamp, &run.events);
         resume.run_entries.push(run);
     }
     Ok(resume)

@@ -16,6 +16,8 @@ pub struct PublicView {
     pub markets: Vec<MarketView>,
     pub open_baskets: Vec<BasketView>,
     pub runs: Vec<RunView>,
+    /// The runs' payout statuses (issue 9).
+    pub payouts: Vec<crate::payouts::PayoutStatus>,
     pub members: u64,
     pub buyers: u64,
 }
@@ -107,7 +109,12 @@ fn json_name<T: Serialize>(value: &T) -> Option<String> {
 }
 
 impl PublicView {
-    pub fn build(state: &State, log_size: u64, runs: &[RunView]) -> PublicView {
+    pub fn build(
+        state: &State,
+        log_size: u64,
+        runs: &[RunView],
+        payouts: &[crate::payouts::PayoutStatus],
+    ) -> PublicView {
         let Some(rules) = state.rules() else {
             return PublicView {
                 log_size,
@@ -160,6 +167,7 @@ impl PublicView {
             markets,
             open_baskets,
             runs: runs.to_vec(),
+            payouts: payouts.to_vec(),
             members: state.members.len() as u64,
             buyers: state.buyers.len() as u64,
         }

@@ -44,10 +44,22 @@ async fn open(journal: MemoryJournal) -> (Sequencer<MemoryJournal>, SequencerHan
         assay_server::sequencer::QUEUE_INPUTS_MAX,
         assay_server::resume::Resume::empty(),
         None,
+        payout_writer().await,
     )
     .await
     .unwrap();
     (sequencer, handle, queue)
+}
+
+/// No run happens in these tests; the writer sits on a memory table and a scratch key.
+async fn payout_writer() -> assay_server::payouts::PayoutWriter {
+    let dir = std::env::temp_dir().join(format!("assay-idempotent-{}", std::process::id()));
+    let store = assay_store::AnyStore::open(&assay_store::StoreLocation::Memory)
+        .await
+        .unwrap();
+    let key = assay_server::destinations::SealingKey::load_or_create(&dir).unwrap();
+    let destinations = assay_server::destinations::Destinations::new(store, key);
+    assay_server::payouts::PayoutWriter::new(&dir, std::sync::Arc::new(destinations))
 }
 
 type Queue = tokio::sync::mpsc::Receiver<assay_server::sequencer::Submission>;

@@ -70,6 +70,12 @@ impl Log {
             rate_per_key: 1_000,
             queue_inputs_max: assay_server::sequencer::QUEUE_INPUTS_MAX,
             snapshots: snapshots.then(|| self.snapshots.clone()),
+            data_dir: self
+                .snapshots
+                .dir
+                .parent()
+                .expect("snapshots live in a data directory")
+                .to_path_buf(),
         })
         .await
         .unwrap()

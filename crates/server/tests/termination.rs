@@ -20,9 +20,26 @@ const ADMIN: &str = "test-admin-token";
 /// 2026-01-10: far from a month's end, so no run interferes.
 const DAY: TradingDay = TradingDay(20_463);
 
+/// The data directory of a test server on `location`: the SQLite directory, or a directory
+/// named after the PostgreSQL schema (so a restarted server finds its destination key again).
+fn data_dir_of(location: &StoreLocation) -> std::path::PathBuf {
+    match location {
+        StoreLocation::Sqlite { dir } => dir.clone(),
+        StoreLocation::Postgres { schema, .. } => std::env::temp_dir().join(format!(
+            "assay-data-{}-{}",
+            schema.as_deref().unwrap_or("public"),
+            std::process::id()
+        )),
+        StoreLocation::Memory => {
+            std::env::temp_dir().join(format!("assay-data-memory-{}", std::process::id()))
+        }
+    }
+}
+
 async fn server(location: StoreLocation) -> RunningServer {
     start(ServeOptions {
         listen: "127.0.0.1:0".parse().unwrap(),
+        data_dir: data_dir_of(&location),
         location,
         origin: ORIGIN.to_string(),
         log_signer: NoteSigner::new(ORIGIN, &LOG_KEY).unwrap(),

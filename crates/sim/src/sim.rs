@@ -538,6 +538,33 @@ impl<'a> Simulation<'a> {
             } if *payout_count > 0 => Some(*payout_root),
             _ => None,
         }) {
+            // Issue 9: the rails' files are named in the log before the settlement; the
+            // simulation pays every line, one file per rail.
+            let files: Vec<assay_engine::PayoutFile> =
+                match assay_engine::run_rail_totals(&self.exchange.state, |_| false) {
+                    Some(Ok(totals)) => totals
+                        .into_iter()
+                        .filter(|(_, lines, _)| *lines > 0)
+                        .map(|(rail, lines, total)| assay_engine::PayoutFile {
+                            name: format!("{rail:?}.sim").to_lowercase(),
+                            sha256: payout_root,
+                            rail,
+                            lines,
+                            total,
+                        })
+                        .collect(),
+                    _ => Vec::new(),
+                };
+            let record = Command::RecordPayoutFiles {
+                payout_root,
+                files,
+                held: Vec::new(),
+            };
+            if let Err(refusal) = self.exchange.exchange(record) {
+                self.observer
+                    .fail_run(month, format!("payout files refused: {}", refusal.code()));
+                return;
+            }
             let settlement = Command::SettlePayouts {
                 payout_root,
                 settlement_reference: payout_root,

@@ -67,6 +67,23 @@ macro_rules! dispatch {
     };
 }
 
+impl AnyStore {
+    /// Stores member `member`'s sealed payout destination (issue 9), replacing an earlier one.
+    pub async fn put_destination(&self, member: u64, sealed: &[u8]) -> Result<(), Error> {
+        dispatch!(self, store => store.put_destination(member, sealed))
+    }
+
+    /// Sealed destinations of members after `after`, in member order, at most `limit`
+    /// (capped at [`crate::DESTINATIONS_READ_MAX`]).
+    pub async fn destinations(
+        &self,
+        after: Option<u64>,
+        limit: u64,
+    ) -> Result<Vec<(u64, Vec<u8>)>, Error> {
+        dispatch!(self, store => store.destinations(after, limit))
+    }
+}
+
 impl LogStore for AnyStore {
     async fn head(&self) -> Result<TreeHead, Error> {
         dispatch!(self, store => store.head())

@@ -58,6 +58,8 @@ pub const ENTRIES_READ_MAX: u64 = 4_096;
 pub const HASHES_READ_MAX: u64 = 8_192;
 /// Most checkpoints one [`LogStore::checkpoints`] call returns.
 pub const CHECKPOINTS_READ_MAX: u64 = 1_024;
+/// Sealed payout destinations returned by one read (`destinations`).
+pub const DESTINATIONS_READ_MAX: u64 = 10_000;
 
 /// The durably stored size and root of the log.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

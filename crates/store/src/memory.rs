@@ -38,6 +38,7 @@ struct Inner {
     segments: Vec<Segment>,
     checkpoints: BTreeMap<u64, String>,
     snapshots: BTreeMap<u64, Vec<u8>>,
+    destinations: BTreeMap<u64, Vec<u8>>,
 }
 
 impl Default for Inner {
@@ -49,6 +50,7 @@ impl Default for Inner {
             segments: Vec::new(),
             checkpoints: BTreeMap::new(),
             snapshots: BTreeMap::new(),
+            destinations: BTreeMap::new(),
         }
     }
 }
@@ -89,6 +91,32 @@ impl MemoryStore {
         self.inner
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// As `SqliteStore::put_destination`.
+    pub async fn put_destination(&self, member: u64, sealed: &[u8]) -> Result<(), Error> {
+        self.lock().destinations.insert(member, sealed.to_vec());
+        Ok(())
+    }
+
+    /// As `SqliteStore::destinations`.
+    pub async fn destinations(
+        &self,
+        after: Option<u64>,
+        limit: u64,
+    ) -> Result<Vec<(u64, Vec<u8>)>, Error> {
+        let limit = limit.min(crate::DESTINATIONS_READ_MAX) as usize;
+        let inner = self.lock();
+        let from = match after {
+            Some(member) => std::ops::Bound::Excluded(member),
+            None => std::ops::Bound::Unbounded,
+        };
+        Ok(inner
+            .destinations
+            .range((from, std::ops::Bound::Unbounded))
+            .take(limit)
+            .map(|(member, sealed)| (*member, sealed.clone()))
+            .collect())
     }
 }
 

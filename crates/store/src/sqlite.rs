@@ -83,6 +83,44 @@ impl SqliteStore {
     pub async fn close(&self) {
         self.pool.close().await;
     }
+
+    /// Stores member `member`'s sealed payout destination, replacing an earlier one (issue 9).
+    /// The store never sees the destination itself: the server seals it first.
+    pub async fn put_destination(&self, member: u64, sealed: &[u8]) -> Result<(), Error> {
+        sqlx::query(
+            "INSERT INTO payout_destinations (member, sealed) VALUES (?1, ?2) \
+             ON CONFLICT (member) DO UPDATE SET sealed = excluded.sealed",
+        )
+        .bind(to_i64(member)?)
+        .bind(sealed)
+        .execute(&self.pool)
+        .await
+        .map_err(database("storing a payout destination"))?;
+        Ok(())
+    }
+
+    /// Sealed destinations of members after `after` (all with `None`), in member order, at
+    /// most `limit` (capped at [`crate::DESTINATIONS_READ_MAX`]).
+    pub async fn destinations(
+        &self,
+        after: Option<u64>,
+        limit: u64,
+    ) -> Result<Vec<(u64, Vec<u8>)>, Error> {
+        let limit = limit.min(crate::DESTINATIONS_READ_MAX);
+        let after = after.map(to_i64).transpose()?.unwrap_or(-1);
+        let rows: Vec<(i64, Vec<u8>)> = sqlx::query_as(
+            "SELECT member, sealed FROM payout_destinations WHERE member > ?1 \
+             ORDER BY member LIMIT ?2",
+        )
+        .bind(after)
+        .bind(to_i64(limit)?)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(database("reading payout destinations"))?;
+        rows.into_iter()
+            .map(|(member, sealed)| Ok((from_i64("member", member)?, sealed)))
+            .collect()
+    }
 }
 
 /// `INSERT INTO <table> (idx, <column>) VALUES (?1, ?2), (?1 + 1, ?3), …` for `rows` rows:

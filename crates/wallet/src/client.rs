@@ -53,6 +53,11 @@ pub struct IssuedGrant {
 }
 
 #[derive(Deserialize)]
+struct DestinationBody {
+    destination_commitment: String,
+}
+
+#[derive(Deserialize)]
 struct ProblemBody {
     code: String,
     #[serde(default)]
@@ -526,6 +531,42 @@ impl ExchangeClient {
             .verify(&leaf_hash(&entry), &last.root())
             .map_err(|_| Error::EntryNotIncluded { index })?;
         Ok(entry)
+    }
+
+    /// Hands the exchange the member's payout destination and the salt of the commitment the
+    /// member registered with (D4, issue 9), signed by the member's key. The exchange checks
+    /// both against its log and keeps them sealed in its private table, never in the log.
+    /// Answers the commitment the exchange matched.
+    pub async fn store_destination<S: KeyStore>(
+        &self,
+        vault: &Vault<S>,
+        destination: &assay_rails::Destination,
+        salt: &assay_rails::Salt,
+    ) -> Result<[u8; 32], Error> {
+        let member = vault.contents.member.ok_or(Error::NotRegistered)?;
+        let message = assay_rails::destination_request_message(member, destination, salt);
+        let signature = vault.store().sign(crate::KeyRole::Member, &message)?;
+        let body = serde_json::json!({
+            "destination": destination.to_text(),
+            "salt": hex::encode(salt.0),
+            "signature": hex::encode(signature),
+        });
+        let path = format!("/v1/members/{}/destination", member.0);
+        let response = self
+            .http
+            .post(self.url(&path))
+            .json(&body)
+            .send()
+            .await
+            .map_err(transport)?;
+        let stored: DestinationBody =
+            serde_json::from_slice(&ExchangeClient::body(response).await?)
+                .map_err(|e| bad(format!("POST {path}: {e}")))?;
+        let commitment = hex32(&stored.destination_commitment, "commitment")?;
+        if commitment != destination.commitment(salt).0 {
+            return Err(bad("the exchange matched another commitment"));
+        }
+        Ok(commitment)
     }
 
     /// The member's payout line in `month`'s run and its inclusion proof, as the exchange

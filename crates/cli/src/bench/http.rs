@@ -61,6 +61,7 @@ async fn bench(requests: u64, concurrency: usize, json: bool) -> anyhow::Result<
         rate_per_key: 1_000,
         queue_inputs_max: assay_server::sequencer::QUEUE_INPUTS_MAX,
         snapshots: None,
+        data_dir: dir.clone(),
     })
     .await?;
     let envelopes: Vec<Envelope> = (0..requests)

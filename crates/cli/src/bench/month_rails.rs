@@ -4,7 +4,8 @@
 //! run's payouts, and payouts plus rollovers are the members' total, to the micro-dollar.
 //!
 //! Destinations are synthetic (valid routing numbers, addresses and card tokens derived from
-//! the member id): the exchange's private destination table is not wired to the run yet.
+//! the member id); the server's run reads members' own from its private table
+//! (`assay_server::payouts`).
 
 use assay_coop::{PayoutLine as RunLine, RunReport};
 use assay_core::{Micros, Month};

@@ -149,6 +149,7 @@ async fn time_start(
         rate_per_key: 1_000,
         queue_inputs_max: assay_server::sequencer::QUEUE_INPUTS_MAX,
         snapshots,
+        data_dir: dir.to_path_buf(),
     })
     .await?;
     let seconds = started_at.elapsed().as_secs_f64();

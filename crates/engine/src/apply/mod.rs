@@ -17,6 +17,7 @@ mod registry;
 mod tally;
 
 pub use money::payout_leaf;
+pub use payout_files::run_rail_totals;
 
 use crate::command::{signed_message, Command, Input};
 use crate::{Event, Refusal, State};
@@ -267,9 +268,11 @@ fn dispatch(state: &mut State, context: &Context, command: &Command) -> Outcome 
             payout_root,
             settlement_reference,
         } => pill::settle_payouts(state, context, payout_root, settlement_reference),
-        Command::RecordPayoutFiles { payout_root, files } => {
-            payout_files::record(state, context, payout_root, files)
-        }
+        Command::RecordPayoutFiles {
+            payout_root,
+            files,
+            held,
+        } => payout_files::record(state, context, payout_root, files, held),
     }
 }
 

@@ -148,6 +148,11 @@ pub(super) fn settle_payouts(
         }
         Some(_) => return Err(Refusal::UnknownPayoutRoot),
         None => match &state.unsettled {
+            // Issue 9: the log must name the files the rails were given before it says they
+            // paid them.
+            Some(run) if run.payout_root == *payout_root && run.files.is_none() => {
+                return Err(Refusal::PayoutFilesMissing)
+            }
             Some(run) if run.payout_root == *payout_root => state.unsettled = None,
             _ => return Err(Refusal::UnknownPayoutRoot),
         },

@@ -249,6 +249,15 @@ impl Harness {
             );
             if let Some(run) = &self.state.unsettled {
                 let payout_root = run.payout_root;
+                let files = self.faithful_files();
+                events.extend(
+                    self.exchange(Command::RecordPayoutFiles {
+                        payout_root,
+                        files,
+                        held: Vec::new(),
+                    })
+                    .unwrap(),
+                );
                 events.extend(
                     self.exchange(Command::SettlePayouts {
                         payout_root,
@@ -259,6 +268,23 @@ impl Harness {
             }
         }
         events
+    }
+
+    /// One file per rail that has lines, as a faithful rails run would list the unsettled run.
+    pub fn faithful_files(&self) -> Vec<assay_engine::PayoutFile> {
+        assay_engine::run_rail_totals(&self.state, |_| false)
+            .expect("a run is unsettled")
+            .unwrap()
+            .into_iter()
+            .filter(|(_, lines, _)| *lines > 0)
+            .map(|(rail, lines, total)| assay_engine::PayoutFile {
+                name: format!("{rail:?}.test").to_lowercase(),
+                sha256: [lines as u8; 32],
+                rail,
+                lines,
+                total,
+            })
+            .collect()
     }
 
     /// Closes trading days until `day` is the open one.

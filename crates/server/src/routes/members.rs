@@ -61,7 +61,7 @@ pub async fn payout(
     }
 }
 
-fn parse_month(text: &str) -> Option<Month> {
+pub(crate) fn parse_month(text: &str) -> Option<Month> {
     let (year, month) = text.split_once('-')?;
     if year.len() != 4 || month.len() != 2 {
         return None;

@@ -2,6 +2,7 @@
 //! against the OpenAPI document, so no route goes undocumented.
 
 pub mod commands;
+pub mod destinations;
 pub mod log;
 pub mod members;
 pub mod public;
@@ -16,6 +17,8 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("get", "/v1/markets"),
     ("get", "/v1/baskets"),
     ("get", "/v1/runs"),
+    ("get", "/v1/payouts"),
+    ("get", "/v1/payouts/{month}"),
     ("get", "/v1/summary"),
     ("get", "/v1/events"),
     ("get", "/v1/health"),
@@ -28,4 +31,5 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("get", "/v1/proofs/consistency"),
     ("get", "/v1/members/{member}/grants"),
     ("get", "/v1/runs/{month}/payouts/{member}"),
+    ("post", "/v1/members/{member}/destination"),
 ];

@@ -1,6 +1,6 @@
 //! Public, read-only: rules, prices, open baskets, run summaries (aggregates only).
 
-use crate::problem::Problem;
+use crate::problem::{Problem, ServerProblem};
 use crate::sequencer::StateSnapshot;
 use crate::view::{BasketView, MarketView, PublicView, RunView};
 use crate::AppState;
@@ -43,6 +43,43 @@ pub async fn baskets(State(app): State<AppState>) -> Json<Vec<BasketView>> {
 #[utoipa::path(get, path = "/v1/runs", responses((status = 200, body = Vec<RunView>)))]
 pub async fn runs(State(app): State<AppState>) -> Json<Vec<RunView>> {
     Json(app.view.borrow().runs.clone())
+}
+
+/// Every monthly run's payout status (D4, D6; issue 9): per rail the files, lines and money,
+/// each file's name and SHA-256 as logged, the lines held for want of a destination, and when
+/// the run started and was settled. Aggregates from the log only; no destination detail.
+#[utoipa::path(get, path = "/v1/payouts", responses((status = 200, body = Vec<crate::payouts::PayoutStatus>)))]
+pub async fn payouts(State(app): State<AppState>) -> Json<Vec<crate::payouts::PayoutStatus>> {
+    Json(app.view.borrow().payouts.clone())
+}
+
+/// The payout status of `month`'s run (`YYYY-MM`).
+#[utoipa::path(
+    get,
+    path = "/v1/payouts/{month}",
+    params(("month" = String, Path, description = "YYYY-MM")),
+    responses(
+        (status = 200, body = crate::payouts::PayoutStatus),
+        (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No run of that month", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+pub async fn payout_month(
+    State(app): State<AppState>,
+    axum::extract::Path(month): axum::extract::Path<String>,
+) -> Result<Json<crate::payouts::PayoutStatus>, Problem> {
+    let month = crate::routes::members::parse_month(&month)
+        .ok_or_else(|| Problem::server(ServerProblem::BadMonth, "the month must read YYYY-MM"))?;
+    let text = month.to_string();
+    app.view
+        .borrow()
+        .payouts
+        .iter()
+        .rev()
+        .find(|run| run.month == text)
+        .cloned()
+        .map(Json)
+        .ok_or_else(|| Problem::server(ServerProblem::UnknownRun, format!("no run of {text}")))
 }
 
 /// Everything public in one document.

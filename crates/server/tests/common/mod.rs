@@ -58,6 +58,7 @@ pub async fn start_server_with_queue(
 ) -> RunningServer {
     start(ServeOptions {
         listen: "127.0.0.1:0".parse().unwrap(),
+        data_dir: data_dir_of(&location),
         location,
         origin: LOG_ORIGIN.to_string(),
         log_signer: log_signer(),
@@ -71,6 +72,22 @@ pub async fn start_server_with_queue(
     })
     .await
     .unwrap()
+}
+
+/// The data directory of a test server on `location`: the SQLite directory, or a directory
+/// named after the PostgreSQL schema (so a restarted server finds its destination key again).
+pub fn data_dir_of(location: &StoreLocation) -> std::path::PathBuf {
+    match location {
+        StoreLocation::Sqlite { dir } => dir.clone(),
+        StoreLocation::Postgres { schema, .. } => std::env::temp_dir().join(format!(
+            "assay-data-{}-{}",
+            schema.as_deref().unwrap_or("public"),
+            std::process::id()
+        )),
+        StoreLocation::Memory => {
+            std::env::temp_dir().join(format!("assay-data-memory-{}", std::process::id()))
+        }
+    }
 }
 
 /// A fresh PostgreSQL schema name for this process and `label` (tests share one database).
@@ -167,6 +184,13 @@ impl Api {
         (response.status().as_u16(), response.json().await.unwrap())
     }
 
+    /// A member's destination request (issue 9).
+    pub fn destination_request(&self, member: u64, body: &Value) -> reqwest::RequestBuilder {
+        self.http
+            .post(format!("{}/v1/members/{member}/destination", self.base))
+            .json(body)
+    }
+
     /// A finding that bans `party` ("member" or "buyer") number `id` (E1, E2).
     pub fn ban_request(&self, party: &str, id: u64) -> reqwest::RequestBuilder {
         let body = json!({ "party": party, "id": id, "evidence_hash": hex::encode([9u8; 32]) });
@@ -218,6 +242,63 @@ impl Party {
                 destination_commitment: [3; 32],
             },
         }
+    }
+
+    /// This party's payout destination: an ACH account derived from its key (issue 9).
+    pub fn destination(&self) -> assay_rails::Destination {
+        let digits: String = self.key.to_bytes()[..6]
+            .iter()
+            .map(|b| format!("{:02}", b % 100))
+            .collect();
+        assay_rails::Destination::parse(&format!("ach:021000021:{digits}:checking:TEST MEMBER"))
+            .unwrap()
+    }
+
+    /// The salt of this party's destination commitment.
+    pub fn salt(&self) -> assay_rails::Salt {
+        let mut hasher = Sha256::new();
+        hasher.update(b"test salt");
+        hasher.update(self.key.to_bytes());
+        assay_rails::Salt(hasher.finalize().into())
+    }
+
+    /// Registration on `destination`'s rail with its commitment under [`Party::salt`].
+    pub fn register_member_paid_to(&self, destination: &assay_rails::Destination) -> Command {
+        let rail = match destination.rail() {
+            assay_rails::Rail::Ach => Rail::Ach,
+            assay_rails::Rail::Usdc => Rail::Usdc,
+            assay_rails::Rail::Prepaid => Rail::Prepaid,
+        };
+        Command::RegisterMember {
+            device_key: self.device.verifying_key().into(),
+            payout: PayoutChoice {
+                rail,
+                destination_commitment: destination.commitment(&self.salt()).0,
+            },
+        }
+    }
+
+    /// The JSON body of a destination request for member `member`, signed by this party.
+    pub fn destination_body(
+        &self,
+        member: u64,
+        destination: &str,
+        salt: &assay_rails::Salt,
+    ) -> Value {
+        let parsed = assay_rails::Destination::parse(destination);
+        let signature = match &parsed {
+            Ok(parsed) => {
+                use ed25519_dalek::Signer as _;
+                let message = assay_rails::destination_request_message(
+                    assay_core::MemberId(member),
+                    parsed,
+                    salt,
+                );
+                hex::encode(self.key.sign(&message).to_bytes())
+            }
+            Err(_) => hex::encode([0u8; 64]),
+        };
+        json!({ "destination": destination, "salt": hex::encode(salt.0), "signature": signature })
     }
 
     /// An offer at `reserve` with an attestation by this party's device (M11).

@@ -5,13 +5,13 @@
 //! seen logged as an event where a rule records the outcome; or marked unreachable with the
 //! reason (issue 7's acceptance: "every refusal code reachable through the API").
 //!
-//! Counts (the test prints them): 155 codes. 86 reached over HTTP with the state unchanged;
+//! Counts (the test prints them): 161 codes. 90 reached over HTTP with the state unchanged;
 //! 4 reached over HTTP where a before/after comparison cannot apply (timeout, queue_full,
 //! log_unavailable, shutting_down: other requests run meanwhile, or the sequencer stopped);
-//! 4 logged as events (BasketRefused ×3, BasketUnfillable); 61 unreachable through the API,
-//! by kind: 28 guarded by the server (the sequencer sends that command itself, or another
+//! 4 logged as events (BasketRefused ×3, BasketUnfillable); 63 unreachable through the API,
+//! by kind: 29 guarded by the server (the sequencer sends that command itself, or another
 //! check answers first), 1 past a limit no test meets (a million inputs), 10 checked
-//! invariants, 11 store faults, 11 raised only off the API's paths (proof and tile verifiers,
+//! invariants, 12 store faults, 11 raised only off the API's paths (proof and tile verifiers,
 //! the log writer).
 //!
 //! One server per backend serves the rows in four phases by its manual clock: January 1st
@@ -231,6 +231,7 @@ async fn every_row(backend: &str, main: StoreLocation, terminal: StoreLocation) 
     let stalled = server::stall(&ctx);
 
     registration::rows(&mut ctx).await;
+    registration::destination_rows(&mut ctx).await;
     let mut market = market::first_day(&mut ctx).await;
     let mut governance = governance::first_day(&mut ctx).await;
     enforcement::rows(&mut ctx).await;

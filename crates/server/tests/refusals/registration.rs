@@ -56,6 +56,61 @@ pub async fn rows(ctx: &mut Ctx) {
         .await;
 }
 
+/// Destination requests (issue 9): each refusal leaves the state, and the private table, as
+/// they were; the good request after them is accepted, and a replay of it changes nothing.
+pub async fn destination_rows(ctx: &mut Ctx) {
+    let member = Party::new("registration-destination", 0);
+    let destination = member.destination();
+    let mut signer = Party::new("registration-destination", 0);
+    let events = ctx
+        .api
+        .accept(&signer.sign(member.register_member_paid_to(&destination)))
+        .await;
+    let id = events[0]["MemberRegistered"]["member"].as_u64().unwrap();
+    let salt = member.salt();
+    let text = destination.to_text();
+    let good = member.destination_body(id, &text, &salt);
+
+    let stranger = Party::new("registration-destination-stranger", 0);
+    let forged = stranger.destination_body(id, &text, &salt);
+    let request = ctx.api.destination_request(id, &forged);
+    ctx.refused(request, 401, "destination_signature_invalid")
+        .await;
+    let other_salt = assay_rails::Salt([7; 32]);
+    let mismatched = member.destination_body(id, &text, &other_salt);
+    let request = ctx.api.destination_request(id, &mismatched);
+    ctx.refused(request, 422, "destination_commitment_mismatch")
+        .await;
+    // A routing number whose check digit is wrong (021000021 is right).
+    let bad_routing = text.replacen("021000021", "021000022", 1);
+    let malformed = member.destination_body(id, &bad_routing, &salt);
+    let request = ctx.api.destination_request(id, &malformed);
+    let body = crate::problem(request, 422, "destination_invalid").await;
+    assert!(
+        body["detail"]
+            .as_str()
+            .unwrap()
+            .starts_with("routing_number_invalid"),
+        "{body}"
+    );
+    let request = ctx.api.destination_request(id, &malformed);
+    ctx.refused(request, 422, "destination_invalid").await;
+    let request = ctx.api.destination_request(id + 1_000, &good);
+    ctx.refused(request, 404, "destination_member_unknown")
+        .await;
+
+    for _ in 0..2 {
+        let response = ctx.api.destination_request(id, &good).send().await.unwrap();
+        assert_eq!(response.status().as_u16(), 200);
+        let stored: serde_json::Value = response.json().await.unwrap();
+        assert_eq!(stored["rail"], "ach");
+        assert_eq!(
+            stored["destination_commitment"],
+            hex::encode(destination.commitment(&salt).0)
+        );
+    }
+}
+
 /// The guard behind the `day_not_closed` row: with the clock one microsecond before midnight,
 /// a second input's stamp (one microsecond past the first) falls on the next day, so the
 /// sequencer must close the day before it, not let the engine refuse it.

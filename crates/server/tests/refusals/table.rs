@@ -72,6 +72,12 @@ pub const TABLE: &[(&str, Way)] = &[
     ("not_buyer", Http(Registration, 403)),
     ("already_registered", Http(Registration, 409)),
     ("device_in_use", Http(Registration, 409)),
+    // Destination requests (issue 9).
+    ("destination_invalid", Http(Registration, 422)),
+    ("destination_signature_invalid", Http(Registration, 401)),
+    ("destination_commitment_mismatch", Http(Registration, 422)),
+    ("destination_member_unknown", Http(Registration, 404)),
+    ("destinations_unavailable", Unreachable(Fault, FAULT)),
     ("founding_cohort_full", Unreachable(Guarded, "founding members are registered by the exchange's key (D7) and no route asks it to; the cap is 50,000")),
     ("founding_cohort_closed", Unreachable(Guarded, "founding members are registered by the exchange's key (D7) and no route asks it to")),
     ("clock_backwards", Unreachable(Guarded, "the sequencer's stamps strictly increase")),
@@ -82,6 +88,7 @@ pub const TABLE: &[(&str, Way)] = &[
     ("payout_files_invalid", Unreachable(Guarded, PAYOUT_FILES)),
     ("payout_files_mismatch", Unreachable(Guarded, PAYOUT_FILES)),
     ("payout_files_repeated", Unreachable(Guarded, PAYOUT_FILES)),
+    ("payout_files_missing", Unreachable(Guarded, "only the exchange's key settles payouts (D6), and the sequencer records the run's files in the same batch before it settles (issue 9); engine tests reach it (engine/tests/payout_files.rs)")),
     ("unknown_payout_root", Unreachable(Guarded, "only the exchange's key settles payouts (D6), and the sequencer settles the root the run just recorded")),
     // Engine: the market and money.
     ("unknown_basket", Http(Market, 404)),

@@ -31,6 +31,22 @@ pub fn temp_dir(name: &str) -> PathBuf {
     dir
 }
 
+/// The data directory of a test server on `location`: the SQLite directory, or a directory
+/// named after the PostgreSQL schema (so a restarted server finds its destination key again).
+fn data_dir_of(location: &StoreLocation) -> std::path::PathBuf {
+    match location {
+        StoreLocation::Sqlite { dir } => dir.clone(),
+        StoreLocation::Postgres { schema, .. } => std::env::temp_dir().join(format!(
+            "assay-data-{}-{}",
+            schema.as_deref().unwrap_or("public"),
+            std::process::id()
+        )),
+        StoreLocation::Memory => {
+            std::env::temp_dir().join(format!("assay-data-memory-{}", std::process::id()))
+        }
+    }
+}
+
 /// A server on `location` whose simulated clock starts on `day` and lets a day pass in about
 /// `seconds_per_day` of real time. `log_seed` picks the log's signing key.
 pub async fn server_with_log_key(
@@ -42,6 +58,7 @@ pub async fn server_with_log_key(
     let rules = Rules::from_toml_str(include_str!("../../../../rules/default.toml")).unwrap();
     start(ServeOptions {
         listen: "127.0.0.1:0".parse().unwrap(),
+        data_dir: data_dir_of(&location),
         location,
         origin: ORIGIN.to_string(),
         log_signer: NoteSigner::new(ORIGIN, &[log_seed; 32]).unwrap(),
