@@ -92,7 +92,7 @@ impl RailFile {
         self.rail
     }
 
-    /// A file name the caller may use, e.g. `ach-2026-01r1-A.txt`.
+    /// A file name the caller may use, e.g. `ach-2026-01r1-a.ach`.
     pub fn name(&self) -> &str {
         &self.name
     }

@@ -160,9 +160,7 @@ impl PayoutWriter {
                 DocumentOptions { proofs: true },
             )?;
             for file in run_files.files() {
-                // The log's names are lower case (a-z 0-9 . _ -); ACH file id modifiers are
-                // A-Z and 0-9, so lower-casing keeps names distinct.
-                let name = file.name().to_ascii_lowercase();
+                let name = file.name().to_string();
                 written.push((name.clone(), file.bytes().to_vec()));
                 files.push(PayoutFile {
                     name,

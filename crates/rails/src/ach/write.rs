@@ -262,7 +262,13 @@ impl Writer<'_> {
             file.bytes.len() as u64,
             blocks * BLOCKING_FACTOR * (RECORD_LEN as u64 + 1)
         );
-        let name = format!("ach-{}-{}.txt", self.run, char::from(file.modifier));
+        // Lower case, as the log's file names are (a-z 0-9 . _ -): the modifier is A-Z or 0-9
+        // in the file, so names stay distinct.
+        let name = format!(
+            "ach-{}-{}.ach",
+            self.run,
+            char::from(file.modifier).to_ascii_lowercase()
+        );
         self.files.push(RailFile::new(
             Rail::Ach,
             name,
