@@ -332,7 +332,10 @@ fn eval(json: bool) -> anyhow::Result<()> {
         c.train_cv_commercial_precision,
         c.train_cv_commercial_recall
     );
-    print_held_out("fresh held-out set (never used for any choice)", &c.fresh);
+    print_held_out(
+        "fresh held-out set (run once before any choice on it)",
+        &c.fresh,
+    );
     print_held_out(
         "old held-out part of requests_labelled.tsv (seen before)",
         &c.old,

@@ -81,9 +81,14 @@ pub struct RecentVolume {
 }
 
 impl RecentVolume {
-    /// Units of the newest `days` closes (fewer if fewer exist).
-    pub fn carried(&self, days: u32) -> u128 {
-        self.days.iter().rev().take(days as usize).sum()
+    /// Units of the newest `days` closes (fewer if fewer exist); checked like every sum here.
+    pub fn carried(&self, days: u32) -> Result<u128, MoneyError> {
+        self.days
+            .iter()
+            .rev()
+            .take(days as usize)
+            .try_fold(0u128, |sum, units| sum.checked_add(*units))
+            .ok_or(MoneyError::Overflow)
     }
 
     /// Records a close's units, keeping the newest `keep` closes.
@@ -150,15 +155,15 @@ mod tests {
     fn recent_volume_carries_the_newest_closes_only() {
         // rule M2: with spot.window_days = 5 a close carries the previous 4 closes' units.
         let mut volume = RecentVolume::default();
-        assert_eq!(volume.carried(4), 0);
+        assert_eq!(volume.carried(4).unwrap(), 0);
         for units in [10, 20, 30, 40, 50] {
             volume.push(units, 4);
         }
-        assert_eq!(volume.carried(4), 20 + 30 + 40 + 50);
-        assert_eq!(volume.carried(2), 40 + 50);
-        assert_eq!(volume.carried(0), 0);
+        assert_eq!(volume.carried(4).unwrap(), 20 + 30 + 40 + 50);
+        assert_eq!(volume.carried(2).unwrap(), 40 + 50);
+        assert_eq!(volume.carried(0).unwrap(), 0);
         // Quiet days count as closes with no volume.
         volume.push(0, 4);
-        assert_eq!(volume.carried(4), 30 + 40 + 50);
+        assert_eq!(volume.carried(4).unwrap(), 30 + 40 + 50);
     }
 }

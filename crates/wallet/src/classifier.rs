@@ -162,7 +162,13 @@ fn generic_rule_matches(text: &str, pieces: &[&str]) -> bool {
     let mut from = 0;
     for piece in pieces {
         let literal = piece.split('^').find(|l| !l.is_empty()).unwrap_or("");
-        if !literal.is_empty() && !text[from..].contains(literal) {
+        // Bytes, not `str`: a `^` match steps one byte, which may land inside a non-ASCII
+        // character of the path or query, where slicing the `str` would panic.
+        if !literal.is_empty()
+            && !bytes[from..]
+                .windows(literal.len())
+                .any(|window| window == literal.as_bytes())
+        {
             return false;
         }
         let piece = piece.as_bytes();
@@ -638,6 +644,16 @@ mod tests {
         assert!(!generic_rule_matches("x.example/pixels", &["/pixel^"]));
         assert!(generic_rule_matches("x.example/pixel", &["/pixel^"]));
         assert!(!generic_rule_matches("x.example/b/a/", &["/a/", "/b/"]));
+        // A `^` that steps onto a multi-byte character (a shipped EasyPrivacy rule's shape)
+        // does not panic: a non-ASCII character is a separator, as in uBlock's `[^%.0-9a-z_-]`.
+        assert!(generic_rule_matches(
+            "x.test/.umusic-online.com\u{e9}/o.gif",
+            &[".umusic-online.com^", "/o.gif"]
+        ));
+        assert!(generic_rule_matches(
+            "x.test/.umusic-online.com/\u{e9}/o.gif",
+            &[".umusic-online.com^", "/o.gif"]
+        ));
         let names = |url: &str| -> Vec<String> {
             feature_names(&request("blog.example.org", url))
                 .unwrap()

@@ -242,7 +242,9 @@ pub struct HeldOut {
 #[derive(Debug, Clone, Serialize)]
 pub struct Evaluation {
     /// Which held-out set the top-level `commercial_*` and `corrections_to_fix_median` keys
-    /// report: always `"fresh"`, the set never used for any choice.
+    /// report: always `"fresh"`, the set no choice was made on (it was run once, after the
+    /// model was fixed; since then `held_out_figures_do_not_regress` guards it, so later
+    /// changes are no longer blind to it).
     pub headline_set: &'static str,
     pub commercial_precision: f64,
     pub commercial_recall: f64,

@@ -30,7 +30,7 @@ pub(super) fn close_trading_day(state: &mut State, context: &Context, day: Tradi
         let carry = rules.spot.window_days.saturating_sub(1);
         let spot = market
             .today
-            .next_spot(market.history.spot(), market.volume.carried(carry))?;
+            .next_spot(market.history.spot(), market.volume.carried(carry)?)?;
         market.volume.push(market.today.units(), carry);
         market.today = Default::default();
         let outcome = market
