@@ -45,45 +45,68 @@ impl SealingKey {
         std::fs::create_dir_all(data_dir)
             .with_context(|| format!("creating {}", data_dir.display()))?;
         match std::fs::read(&path) {
-            Ok(bytes) => {
-                ensure!(
-                    bytes.len() == KEY_BYTES,
-                    "{} holds {} bytes, expected {KEY_BYTES}",
-                    path.display(),
-                    bytes.len()
-                );
-                #[cfg(unix)]
-                {
-                    use std::os::unix::fs::PermissionsExt as _;
-                    let mode = std::fs::metadata(&path)?.permissions().mode();
-                    ensure!(
-                        mode & 0o077 == 0,
-                        "{} is readable by others (mode {:o}); it must be 0600",
-                        path.display(),
-                        mode & 0o777
-                    );
-                }
-                Ok(SealingKey(*Key::from_slice(&bytes)))
-            }
+            Ok(bytes) => SealingKey::from_file(&path, &bytes),
             Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
-                let mut bytes = [0u8; KEY_BYTES];
-                getrandom::fill(&mut bytes)
-                    .map_err(|error| anyhow::anyhow!("drawing a key: {error}"))?;
-                let mut options = std::fs::OpenOptions::new();
-                options.write(true).create_new(true);
-                #[cfg(unix)]
-                {
-                    use std::os::unix::fs::OpenOptionsExt as _;
-                    options.mode(0o600);
-                }
-                let mut file = options
-                    .open(&path)
-                    .with_context(|| format!("creating {}", path.display()))?;
-                file.write_all(&bytes)?;
-                file.sync_all()?;
-                Ok(SealingKey(*Key::from_slice(&bytes)))
+                SealingKey::create(data_dir, &path)
             }
             Err(error) => Err(error).with_context(|| format!("reading {}", path.display())),
+        }
+    }
+
+    fn from_file(path: &Path, bytes: &[u8]) -> anyhow::Result<SealingKey> {
+        ensure!(
+            bytes.len() == KEY_BYTES,
+            "{} holds {} bytes, expected {KEY_BYTES}",
+            path.display(),
+            bytes.len()
+        );
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt as _;
+            let mode = std::fs::metadata(path)?.permissions().mode();
+            ensure!(
+                mode & 0o077 == 0,
+                "{} is readable by others (mode {:o}); it must be 0600",
+                path.display(),
+                mode & 0o777
+            );
+        }
+        Ok(SealingKey(*Key::from_slice(bytes)))
+    }
+
+    /// Writes a fresh key to a temporary file and links it into place, so the key file is
+    /// either absent or whole: two processes starting on one data directory at once end up
+    /// with the one key that was linked first, never a half-written or a second one.
+    fn create(data_dir: &Path, path: &Path) -> anyhow::Result<SealingKey> {
+        let mut bytes = [0u8; KEY_BYTES];
+        getrandom::fill(&mut bytes).map_err(|error| anyhow::anyhow!("drawing a key: {error}"))?;
+        let mut suffix = [0u8; 8];
+        getrandom::fill(&mut suffix).map_err(|error| anyhow::anyhow!("drawing a name: {error}"))?;
+        let temporary = data_dir.join(format!("{KEY_FILE_NAME}.{}", hex::encode(suffix)));
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create_new(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt as _;
+            options.mode(0o600);
+        }
+        let written = options
+            .open(&temporary)
+            .and_then(|mut file| {
+                file.write_all(&bytes)?;
+                file.sync_all()
+            })
+            .and_then(|()| std::fs::hard_link(&temporary, path));
+        let _ = std::fs::remove_file(&temporary);
+        match written {
+            Ok(()) => Ok(SealingKey(*Key::from_slice(&bytes))),
+            // Another process linked its key first: use that one.
+            Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => {
+                let bytes =
+                    std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+                SealingKey::from_file(path, &bytes)
+            }
+            Err(error) => Err(error).with_context(|| format!("creating {}", path.display())),
         }
     }
 
@@ -223,6 +246,29 @@ impl Destinations {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn processes_starting_together_share_one_whole_key() {
+        let dir = std::env::temp_dir().join(format!("assay-seal-race-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let keys: Vec<[u8; KEY_BYTES]> = std::thread::scope(|scope| {
+            let starts: Vec<_> = (0..8)
+                .map(|_| scope.spawn(|| SealingKey::load_or_create(&dir).unwrap().0.into()))
+                .collect();
+            starts
+                .into_iter()
+                .map(|start| start.join().unwrap())
+                .collect()
+        });
+        assert!(keys.windows(2).all(|pair| pair[0] == pair[1]));
+        // Only the key file is left: no temporary files.
+        let names: Vec<_> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|entry| entry.unwrap().file_name())
+            .collect();
+        assert_eq!(names, [KEY_FILE_NAME]);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 
     #[test]
     fn a_sealed_row_opens_only_for_its_member_and_key() {
