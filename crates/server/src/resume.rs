@@ -20,27 +20,88 @@ pub struct EntryEvents {
 
 pub struct Resume {
     pub state: State,
-    /// Entries applied to `state`.
-    pub log_size: u64,
     /// The last entry's stamp (`i64::MIN` before any).
     pub last_stamp: Timestamp,
-    pub outcomes: HashMap<(PublicKey, u64), (Envelope, Arc<Accepted>)>,
-    /// Keys of `outcomes`, oldest first: entries `log_size - outcome_order.len()..log_size`.
-    pub outcome_order: VecDeque<(PublicKey, u64)>,
-    pub runs: Vec<RunView>,
-    /// The entries the runs came from, so a snapshot can carry them checkably.
-    pub run_entries: Vec<EntryEvents>,
+    /// Outcomes, deposits, runs and payout statuses of the entries applied to `state`.
+    pub history: History,
     /// The snapshot's log size when this started from one.
     pub snapshot_size: Option<u64>,
-    /// Deposits by bank reference, so a repeated deposit gets its first outcome.
-    pub deposits: Deposits,
     /// Open baskets' specs and the members' grants and payout lines (`crate::members`). After a
     /// start from a snapshot they cover the baskets open at the snapshot, the runs it carries
     /// and the entries after it: grants of baskets closed before the snapshot are not listed.
     pub specs: OpenSpecs,
     pub members: MemberIndex,
+}
+
+/// What the server remembers of the log beside the engine state, kept the same way while it
+/// replays (`Resume`) and while it writes (`Sequencer`): the outcomes it answers resubmissions
+/// with, the deposits by bank reference, and the runs with their payout statuses.
+#[derive(Default)]
+pub struct History {
+    /// Entries recorded: the next entry's index.
+    pub log_size: u64,
+    pub outcomes: HashMap<(PublicKey, u64), (Envelope, Arc<Accepted>)>,
+    /// Keys of `outcomes`, oldest first: entries `log_size - outcome_order.len()..log_size`.
+    pub outcome_order: VecDeque<(PublicKey, u64)>,
+    /// Deposits by bank reference, so a repeated deposit gets its first outcome (the engine
+    /// refuses a reference it has seen in any case: `deposit_reference_reused`).
+    pub deposits: Deposits,
+    pub runs: Vec<RunView>,
+    /// The entries the runs came from, so a snapshot can carry them checkably.
+    pub run_entries: Vec<EntryEvents>,
     /// The runs' payout statuses (issue 9).
     pub payouts: crate::payouts::PayoutRuns,
+}
+
+impl History {
+    /// Records entry `log_size`, stamped `timestamp`, with its events; returns its outcome.
+    pub fn record(
+        &mut self,
+        envelope: Envelope,
+        timestamp: Timestamp,
+        events: Vec<Event>,
+    ) -> Arc<Accepted> {
+        let index = self.log_size;
+        self.log_size += 1;
+        if crate::payouts::is_run_entry(&events) {
+            self.remember_run(
+                timestamp,
+                EntryEvents {
+                    index,
+                    events: events.clone(),
+                },
+            );
+        }
+        let accepted = Arc::new(Accepted {
+            index,
+            timestamp: timestamp.0,
+            events,
+        });
+        self.remember_outcome(envelope, accepted.clone());
+        accepted
+    }
+
+    /// Remembers an entry's outcome for resubmissions, keeping the newest
+    /// `IDEMPOTENT_OUTCOMES_MAX`.
+    pub fn remember_outcome(&mut self, envelope: Envelope, accepted: Arc<Accepted>) {
+        remember_deposits(&mut self.deposits, &accepted);
+        let key = (envelope.signer, envelope.sequence);
+        self.outcomes.insert(key, (envelope, accepted));
+        self.outcome_order.push_back(key);
+        while self.outcome_order.len() > IDEMPOTENT_OUTCOMES_MAX {
+            if let Some(key) = self.outcome_order.pop_front() {
+                self.outcomes.remove(&key);
+            }
+        }
+    }
+
+    /// Remembers an entry holding a run, its payout files or its settlement.
+    pub fn remember_run(&mut self, timestamp: Timestamp, entry: EntryEvents) {
+        self.runs
+            .extend(entry.events.iter().filter_map(RunView::from_event));
+        self.payouts.observe(timestamp, &entry.events);
+        self.run_entries.push(entry);
+    }
 }
 
 /// A deposit's buyer, amount and outcome, by its bank reference.
@@ -72,58 +133,36 @@ impl Resume {
         Resume {
             last_stamp: state.now.unwrap_or(Timestamp(i64::MIN)),
             state,
-            log_size,
-            outcomes: HashMap::new(),
-            outcome_order: VecDeque::new(),
-            runs: Vec::new(),
-            run_entries: Vec::new(),
+            history: History {
+                log_size,
+                ..History::default()
+            },
             snapshot_size,
-            deposits: HashMap::new(),
             specs: OpenSpecs::default(),
             members: MemberIndex::default(),
-            payouts: crate::payouts::PayoutRuns::default(),
         }
+    }
+
+    /// Entries applied to `state`.
+    pub fn log_size(&self) -> u64 {
+        self.history.log_size
     }
 
     /// Records entry `log_size` (already applied to the state) with its events.
     pub fn record(&mut self, envelope: Envelope, timestamp: Timestamp, events: Vec<Event>) {
-        let index = self.log_size;
-        self.log_size += 1;
         self.last_stamp = timestamp;
-        self.payouts.observe(timestamp, &events);
-        if crate::payouts::is_run_entry(&events) {
-            self.runs
-                .extend(events.iter().filter_map(RunView::from_event));
-            self.run_entries.push(EntryEvents {
-                index,
-                events: events.clone(),
-            });
-        }
-        let key = (envelope.signer, envelope.sequence);
-        let accepted = Arc::new(Accepted {
-            index,
-            timestamp: timestamp.0,
-            events,
-        });
-        remember_deposits(&mut self.deposits, &accepted);
-        self.outcomes.insert(key, (envelope, accepted));
-        self.outcome_order.push_back(key);
-        while self.outcome_order.len() > IDEMPOTENT_OUTCOMES_MAX {
-            if let Some(key) = self.outcome_order.pop_front() {
-                self.outcomes.remove(&key);
-            }
-        }
+        self.history.record(envelope, timestamp, events);
     }
 
     /// Applies `entries`, which continue the log at `log_size`, checking every signature and
     /// event digest (rule L3).
     pub fn replay(&mut self, entries: &[Vec<u8>]) -> Result<(), ReplayError> {
         for bytes in entries {
-            let events = replay_one(&mut self.state, self.log_size, bytes)?;
+            let events = replay_one(&mut self.state, self.history.log_size, bytes)?;
             let entry = LogEntry::decode(bytes).expect("replay_one decoded it");
             let update = self.specs.update(
                 &self.state,
-                self.log_size,
+                self.history.log_size,
                 &entry.input.envelope.command,
                 entry.input.timestamp.trading_day(),
                 &events,

@@ -9,9 +9,9 @@ use crate::clock::Clock;
 use crate::journal::Journal;
 use crate::members::{IndexUpdate, MemberIndex, OpenSpecs};
 use crate::payouts::PayoutWriter;
-use crate::resume::{remember_deposits, EntryEvents, Resume};
+use crate::resume::{History, Resume};
 use crate::snapshot::{PendingSnapshot, Snapshotter};
-use crate::view::{PublicView, RunView};
+use crate::view::PublicView;
 use assay_core::{BuyerId, Micros, PublicKey, Timestamp, TradingDay};
 use assay_engine::command::Digest;
 use assay_engine::{
@@ -20,7 +20,7 @@ use assay_engine::{
 use ed25519_dalek::SigningKey;
 use serde::Serialize;
 use sha2::Digest as _;
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::HashSet;
 use std::sync::{Arc, RwLock};
 use tokio::sync::{broadcast, mpsc, oneshot, watch};
 
@@ -198,20 +198,13 @@ pub struct Sequencer<J: Journal> {
     exchange: SigningKey,
     last_stamp: Timestamp,
     batch_now: Timestamp,
-    log_size: u64,
-    outcomes: HashMap<(PublicKey, u64), (Envelope, Arc<Accepted>)>,
-    outcome_order: VecDeque<(PublicKey, u64)>,
-    /// Every deposit in the log by its reference, so an operator retrying a deposit whose answer
-    /// was lost (a timeout, a crash) gets the original outcome instead of crediting the buyer
-    /// twice. Never trimmed: a forgotten reference could be credited again. One per deposit in
-    /// the log, like the state's own records.
-    deposits: crate::resume::Deposits,
+    /// Outcomes for resubmissions, deposits by reference (an operator retrying a deposit whose
+    /// answer was lost gets the original outcome), runs and payout statuses: see `History`.
+    history: History,
     status_queries: mpsc::Receiver<oneshot::Sender<StateSnapshot>>,
     member_queries: mpsc::Receiver<MemberQuery>,
     /// `State::hash` is O(state): computed once per log size asked about.
     status_cache: Option<StateSnapshot>,
-    runs: Vec<RunView>,
-    run_entries: Vec<EntryEvents>,
     view: watch::Sender<Arc<PublicView>>,
     events: broadcast::Sender<Arc<String>>,
     specs: OpenSpecs,
@@ -219,8 +212,6 @@ pub struct Sequencer<J: Journal> {
     snapshots: Option<Snapshotter>,
     /// Writes each run's payout files (issue 9).
     payouts: PayoutWriter,
-    /// The runs' payout statuses for `/v1/payouts`.
-    payout_runs: crate::payouts::PayoutRuns,
 }
 
 impl<J: Journal> Sequencer<J> {
@@ -245,21 +236,15 @@ impl<J: Journal> Sequencer<J> {
         Published,
         mpsc::Receiver<Submission>,
     )> {
-        let entries = journal.entries(resume.log_size).await?;
+        let entries = journal.entries(resume.log_size()).await?;
         resume.replay(&entries)?;
         drop(entries);
         let Resume {
             state,
-            log_size,
             last_stamp,
-            outcomes,
-            outcome_order,
-            runs,
-            run_entries,
-            deposits,
+            history,
             specs,
             members,
-            payouts: payout_runs,
             ..
         } = resume;
         let (view, view_rx) = watch::channel(Arc::new(PublicView::default()));
@@ -274,24 +259,17 @@ impl<J: Journal> Sequencer<J> {
             exchange,
             last_stamp,
             batch_now: Timestamp(i64::MIN),
-            log_size,
-            outcomes,
-            outcome_order,
-            deposits,
+            history,
             status_queries,
             member_queries,
             status_cache: None,
-            runs,
-            run_entries,
             view,
             events: events.clone(),
             specs,
             members: members.clone(),
             snapshots,
             payouts,
-            payout_runs,
         };
-        sequencer.trim_outcomes();
         if sequencer.state.exchange.is_none() {
             sequencer.batch_now = sequencer.clock.now();
             let genesis = Command::Genesis {
@@ -330,10 +308,10 @@ impl<J: Journal> Sequencer<J> {
     /// exactly the durable log's.
     fn status(&mut self) -> StateSnapshot {
         match &self.status_cache {
-            Some(status) if status.log_size == self.log_size => status.clone(),
+            Some(status) if status.log_size == self.history.log_size => status.clone(),
             _ => {
                 let status = StateSnapshot {
-                    log_size: self.log_size,
+                    log_size: self.history.log_size,
                     state_hash: hex::encode(self.state.hash()),
                     open_day: self.state.open_day.to_string(),
                 };
@@ -347,8 +325,10 @@ impl<J: Journal> Sequencer<J> {
     fn earlier_outcome(&self, repeat: &Repeat) -> Option<Reply> {
         match repeat {
             Repeat::Envelope(envelope) => {
-                let (earlier, accepted) =
-                    self.outcomes.get(&(envelope.signer, envelope.sequence))?;
+                let (earlier, accepted) = self
+                    .history
+                    .outcomes
+                    .get(&(envelope.signer, envelope.sequence))?;
                 Some(if earlier == envelope {
                     Ok(accepted.clone())
                 } else {
@@ -360,7 +340,8 @@ impl<J: Journal> Sequencer<J> {
                 amount,
                 reference,
             } => {
-                let (earlier_buyer, earlier_amount, accepted) = self.deposits.get(reference)?;
+                let (earlier_buyer, earlier_amount, accepted) =
+                    self.history.deposits.get(reference)?;
                 Some(if (earlier_buyer, earlier_amount) == (buyer, amount) {
                     Ok(accepted.clone())
                 } else {
@@ -416,7 +397,7 @@ impl<J: Journal> Sequencer<J> {
         // nothing.
         if let Some(mut snapshots) = self.snapshots.take() {
             snapshots.finish().await;
-            if snapshots.last_size() < self.log_size {
+            if snapshots.last_size() < self.history.log_size {
                 snapshots.begin(self.pending_snapshot());
                 snapshots.finish().await;
             }
@@ -427,22 +408,23 @@ impl<J: Journal> Sequencer<J> {
     /// What a snapshot of the state now holds; cloning the state is the only O(state) work done
     /// here, on the writer's task. Encoding, hashing and writing happen on a blocking thread.
     fn pending_snapshot(&self) -> PendingSnapshot {
-        let recent = self
+        let history = &self.history;
+        let recent = history
             .outcome_order
             .len()
             .min(crate::snapshot::SNAPSHOT_OUTCOMES_MAX);
-        let outcomes = self
+        let outcomes = history
             .outcome_order
             .iter()
-            .skip(self.outcome_order.len() - recent)
-            .map(|key| self.outcomes[key].1.clone())
+            .skip(history.outcome_order.len() - recent)
+            .map(|key| history.outcomes[key].1.clone())
             .collect();
         PendingSnapshot {
             state: self.state.clone(),
-            log_size: self.log_size,
+            log_size: self.history.log_size,
             log_root: self.journal.root(),
             outcomes,
-            runs: self.run_entries.clone(),
+            runs: self.history.run_entries.clone(),
         }
     }
 
@@ -498,7 +480,7 @@ impl<J: Journal> Sequencer<J> {
         timestamp: Timestamp,
         events: &[Event],
     ) -> IndexUpdate {
-        let log_index = self.log_size + position as u64;
+        let log_index = self.history.log_size + position as u64;
         self.specs.update(
             &self.state,
             log_index,
@@ -754,40 +736,19 @@ impl<J: Journal> Sequencer<J> {
             ..
         } in pending
         {
-            let index = self.log_size;
-            self.log_size += 1;
             for event in &events {
                 self.broadcast(event);
-                if let Some(run) = RunView::from_event(event) {
-                    self.runs.push(run);
-                }
             }
-            self.payout_runs.observe(timestamp, &events);
-            if crate::payouts::is_run_entry(&events) {
-                self.run_entries.push(EntryEvents {
-                    index,
-                    events: events.clone(),
-                });
-            }
-            let key = (envelope.signer, envelope.sequence);
-            let accepted = Arc::new(Accepted {
-                index,
-                timestamp: timestamp.0,
-                events,
-            });
-            remember_deposits(&mut self.deposits, &accepted);
-            self.outcomes.insert(key, (envelope, accepted.clone()));
-            self.outcome_order.push_back(key);
+            let accepted = self.history.record(envelope, timestamp, events);
             if let Some(submission) = submission {
                 let _ = submission.reply.send(Ok(accepted));
             }
         }
-        self.trim_outcomes();
         self.publish();
         if self
             .snapshots
             .as_ref()
-            .is_some_and(|snapshots| snapshots.due(self.log_size))
+            .is_some_and(|snapshots| snapshots.due(self.history.log_size))
         {
             let pending = self.pending_snapshot();
             if let Some(snapshots) = &mut self.snapshots {
@@ -795,14 +756,6 @@ impl<J: Journal> Sequencer<J> {
             }
         }
         Ok(())
-    }
-
-    fn trim_outcomes(&mut self) {
-        while self.outcome_order.len() > IDEMPOTENT_OUTCOMES_MAX {
-            if let Some(key) = self.outcome_order.pop_front() {
-                self.outcomes.remove(&key);
-            }
-        }
     }
 
     /// Price and basket events for the server-sent-events stream; nothing about members.
@@ -823,9 +776,9 @@ impl<J: Journal> Sequencer<J> {
     fn publish(&self) {
         let view = PublicView::build(
             &self.state,
-            self.log_size,
-            &self.runs,
-            self.payout_runs.all(),
+            self.history.log_size,
+            &self.history.runs,
+            self.history.payouts.all(),
         );
         self.view.send_replace(Arc::new(view));
     }

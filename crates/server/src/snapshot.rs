@@ -26,7 +26,6 @@
 
 use crate::resume::{EntryEvents, Resume};
 use crate::sequencer::Accepted;
-use crate::view::RunView;
 use anyhow::{bail, ensure, Context};
 use assay_engine::{
     decode_snapshot, encode_snapshot, events_digest, Event, LogEntry, SnapshotHeader, State,
@@ -336,16 +335,14 @@ async fn load(path: &Path, writer: &LogWriter<AnyStore>, origin: &str) -> anyhow
     for (offset, (bytes, events)) in entries.iter().zip(sidecar.outcomes).enumerate() {
         let index = sidecar.outcomes_from + offset as u64;
         let entry = check_events(index, bytes, &events)?;
-        let envelope = entry.input.envelope;
-        let key = (envelope.signer, envelope.sequence);
         let accepted = Arc::new(Accepted {
             index,
             timestamp: entry.input.timestamp.0,
             events,
         });
-        crate::resume::remember_deposits(&mut resume.deposits, &accepted);
-        resume.outcomes.insert(key, (envelope, accepted));
-        resume.outcome_order.push_back(key);
+        resume
+            .history
+            .remember_outcome(entry.input.envelope, accepted);
     }
     let mut previous = None;
     for run in sidecar.runs {
@@ -370,11 +367,7 @@ async fn load(path: &Path, writer: &LogWriter<AnyStore>, origin: &str) -> anyhow
             "entry {} holds no run, payout files or settlement",
             run.index
         );
-        resume
-            .runs
-            .extend(run.events.iter().filter_map(RunView::from_event));
-        resume.payouts.observe(entry.input.timestamp, &run.events);
-        resume.run_entries.push(run);
+        resume.history.remember_run(entry.input.timestamp, run);
     }
     Ok(resume)
 }
@@ -399,7 +392,7 @@ pub async fn resume(config: &SnapshotConfig, writer: &LogWriter<AnyStore>, origi
                 continue;
             }
         };
-        let tail = match read_entries(writer, resume.log_size, writer.size()).await {
+        let tail = match read_entries(writer, resume.log_size(), writer.size()).await {
             Ok(tail) => tail,
             Err(error) => {
                 eprintln!(

@@ -184,7 +184,7 @@ async fn restart_from_snapshot(log: Log) {
     let (resumed, full) = log.resume_and_replay().await;
     let snapshot_size = resumed.snapshot_size.expect("resumed from a snapshot");
     assert!(
-        resumed.log_size - snapshot_size >= 15,
+        resumed.log_size() - snapshot_size >= 15,
         "a tail was replayed"
     );
     assert_eq!(resumed.state.hash(), full.hash());
@@ -282,7 +282,7 @@ async fn a_damaged_snapshot_is_passed_over() {
     std::fs::write(older, &bytes[..bytes.len() - 1]).unwrap();
     let (resumed, _) = log.resume_and_replay().await;
     assert_eq!(resumed.snapshot_size, None);
-    assert_eq!(resumed.log_size, 0);
+    assert_eq!(resumed.log_size(), 0);
     let day = Timestamp(TradingDay(20_454).start().0 + 1_000_000);
     let server = log.serve(day, 1.0, true).await;
     assert_eq!(server.started.snapshot_size, None);
