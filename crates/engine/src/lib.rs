@@ -29,8 +29,8 @@ mod snapshot;
 mod state;
 
 pub use apply::payout_leaf;
-pub use apply::run_rail_totals;
 pub use apply::{apply, apply_verified, verify_signature, verify_signatures, Outcome};
+pub use apply::{run_rail_totals, simulated_payout_files};
 pub use command::{
     Choice, Command, Envelope, Input, Party, PayoutChoice, PayoutFile, ProposalKind, Rail,
     Signature,

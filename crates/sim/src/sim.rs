@@ -540,21 +540,7 @@ impl<'a> Simulation<'a> {
         }) {
             // Issue 9: the rails' files are named in the log before the settlement; the
             // simulation pays every line, one file per rail.
-            let files: Vec<assay_engine::PayoutFile> =
-                match assay_engine::run_rail_totals(&self.exchange.state, |_| false) {
-                    Some(Ok(totals)) => totals
-                        .into_iter()
-                        .filter(|(_, lines, _)| *lines > 0)
-                        .map(|(rail, lines, total)| assay_engine::PayoutFile {
-                            name: format!("{rail:?}.sim").to_lowercase(),
-                            sha256: payout_root,
-                            rail,
-                            lines,
-                            total,
-                        })
-                        .collect(),
-                    _ => Vec::new(),
-                };
+            let files = assay_engine::simulated_payout_files(&self.exchange.state);
             let record = Command::RecordPayoutFiles {
                 payout_root,
                 files,

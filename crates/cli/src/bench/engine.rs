@@ -171,21 +171,7 @@ pub(super) fn build(count: u64) -> anyhow::Result<Vec<Input>> {
                 // Rule D6: the rails' execution is recorded, or the pill fires on the 8th.
                 if let Some(run) = &b.state.unsettled {
                     let payout_root = run.payout_root;
-                    let files: Vec<assay_engine::PayoutFile> =
-                        match assay_engine::run_rail_totals(&b.state, |_| false) {
-                            Some(Ok(totals)) => totals
-                                .into_iter()
-                                .filter(|(_, lines, _)| *lines > 0)
-                                .map(|(rail, lines, total)| assay_engine::PayoutFile {
-                                    name: format!("{rail:?}.sim").to_lowercase(),
-                                    sha256: payout_root,
-                                    rail,
-                                    lines,
-                                    total,
-                                })
-                                .collect(),
-                            _ => Vec::new(),
-                        };
+                    let files = assay_engine::simulated_payout_files(&b.state);
                     b.exchange(Command::RecordPayoutFiles {
                         payout_root,
                         files,

@@ -9,7 +9,7 @@
 
 use assay_coop::{PayoutLine as RunLine, RunReport};
 use assay_core::{Micros, Month};
-use assay_rails::ach::{self, AchConfig, AchLimits, Date, Time};
+use assay_rails::ach::{self, AchLimits};
 use assay_rails::usdc::{Distribution, DocumentOptions};
 use assay_rails::{
     prepaid, AccountType, AchAccount, CardReference, Destination, PayoutLine, Rail, RailTotals,
@@ -52,7 +52,12 @@ pub fn run(
     let on = |rail: Rail| lines.iter().filter(move |l| l.destination.rail() == rail);
 
     let stage = Instant::now();
-    let ach_files = ach::write_files(&ach_config(month)?, &AchLimits::NACHA, run, on(Rail::Ach))?;
+    let ach_files = ach::write_files(
+        &assay_server::payouts::ach_config(month)?,
+        &AchLimits::NACHA,
+        run,
+        on(Rail::Ach),
+    )?;
     let ach_seconds = stage.elapsed().as_secs_f64();
     let stage = Instant::now();
     let mut ach_entries = 0u64;
@@ -132,30 +137,5 @@ fn destination(id: u64, routings: &[RoutingNumber; 4]) -> anyhow::Result<Destina
             Destination::Usdc(UsdcAddress::from_bytes(address)?)
         }
         Rail::Prepaid => Destination::Prepaid(CardReference::parse(&format!("card-{id}"))?),
-    })
-}
-
-/// The originator's details; the file is created on the 1st after `month`.
-fn ach_config(month: Month) -> anyhow::Result<AchConfig> {
-    let next = month.next();
-    let year = u16::try_from(next.year)?;
-    let date = |day| Date {
-        year,
-        month: next.month,
-        day,
-    };
-    Ok(AchConfig {
-        immediate_destination: RoutingNumber::parse("021000021").expect("valid"),
-        immediate_destination_name: "ODFI".to_string(),
-        immediate_origin: "122105278".to_string(),
-        immediate_origin_name: "ASSAY COOPERATIVE".to_string(),
-        company_name: "ASSAY COOP".to_string(),
-        company_identification: "1234567890".to_string(),
-        company_entry_description: "PAYOUT".to_string(),
-        odfi: RoutingNumber::parse("122105278").expect("valid"),
-        effective_entry_date: date(2),
-        file_creation_date: date(1),
-        file_creation_time: Time { hour: 0, minute: 5 },
-        first_file_id_modifier: 'A',
     })
 }

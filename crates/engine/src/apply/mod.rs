@@ -17,7 +17,7 @@ mod registry;
 mod tally;
 
 pub use money::payout_leaf;
-pub use payout_files::run_rail_totals;
+pub use payout_files::{run_rail_totals, simulated_payout_files};
 
 use crate::command::{signed_message, Command, Input};
 use crate::{Event, Refusal, State};

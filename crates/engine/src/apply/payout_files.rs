@@ -102,6 +102,30 @@ pub(super) fn record(
 /// A rail, its line count and the money its lines pay.
 pub type RailTotal = (Rail, u64, Micros);
 
+/// The files a simulated run (`assay sim`, `assay bench engine`) records: one per rail that pays
+/// anything, named `<rail>.sim`, its hash the run's payout root (no real file exists), and no
+/// line held. Empty when no run is unsettled.
+pub fn simulated_payout_files(state: &State) -> Vec<crate::PayoutFile> {
+    let payout_root = match &state.unsettled {
+        Some(run) => run.payout_root,
+        None => return Vec::new(),
+    };
+    match run_rail_totals(state, |_| false) {
+        Some(Ok(totals)) => totals
+            .into_iter()
+            .filter(|(_, lines, _)| *lines > 0)
+            .map(|(rail, lines, total)| crate::PayoutFile {
+                name: format!("{rail:?}.sim").to_lowercase(),
+                sha256: payout_root,
+                rail,
+                lines,
+                total,
+            })
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
 /// Lines and money per rail of the unsettled run (ACH, USDC, prepaid), leaving out lines
 /// `is_held` says the rails do not pay; `None` when no run is unsettled. What
 /// [`Command::RecordPayoutFiles`](crate::Command::RecordPayoutFiles) must match.
