@@ -324,21 +324,18 @@ fn eval(json: bool) -> anyhow::Result<()> {
         return Ok(());
     }
     let c = &classifier;
-    println!("W2 request classifier (held-out companies only; headline: the fresh set)");
+    println!("W2 request classifier (held-out companies only)");
     println!(
-        "  trained on {} requests of {} companies; grouped 5-fold CV on them: precision {:.3}  recall {:.3}",
+        "  trained on {} requests of {} companies; grouped 5-fold CV on them: precision {:.3}  recall {:.3}  (threshold {:.2})",
         c.train_requests,
         c.train_companies,
         c.train_cv_commercial_precision,
-        c.train_cv_commercial_recall
+        c.train_cv_commercial_recall,
+        c.threshold
     );
     print_held_out(
-        "fresh held-out set (run once before any choice on it)",
-        &c.fresh,
-    );
-    print_held_out(
-        "old held-out part of requests_labelled.tsv (seen before)",
-        &c.old,
+        "held-out set fresh2 (run once, after the model was fixed)",
+        &c.fresh2,
     );
     for (name, result) in [("development", &dev), ("frozen test", &test)] {
         println!(

@@ -80,4 +80,20 @@ awk '/^\/\/ ===BEGIN PRIVATE DOMAINS===/ { print "// ===BEGIN PRIVATE DOMAINS===
 
 # 3. Privacy Badger's yellowlist: domains sites need to work (cookies blocked, requests kept).
 grep -E '^[a-z0-9.-]+$' "$yellowlist" | sort -u > "$here/yellowlist.txt"
-wc -l "$here"/easyprivacy_hosts.txt "$here"/easylist_hosts.txt "$here"/easyprivacy_host_paths.txt "$here"/easyprivacy_path_words.txt "$here"/easyprivacy_generic.txt "$here"/public_suffix_list.dat "$here"/yellowlist.txt
+
+# 3b. Privacy Badger's pre-trained seed (`data/seed.json`): what its own heuristic learned by
+#     visiting popular sites. Domain, a tab, its action (`block`: seen tracking on 3+ sites;
+#     `cookieblock`: the same but on the yellowlist; `allow`: seen on fewer), a tab, how many
+#     sites it was seen tracking on. Domains never seen tracking are left out.
+seed="$(find root -path '*privacy-badger/data/seed.json' | head -n 1)"
+python3 - "$seed" > "$here/badger_seed.txt" <<'PY'
+import json, sys
+seed = json.load(open(sys.argv[1]))
+actions, snitches = seed["action_map"], seed["snitch_map"]
+for domain in sorted(set(actions) | set(snitches)):
+    action = actions.get(domain, {}).get("heuristicAction", "") or "allow"
+    sites = len(snitches.get(domain, []))
+    if action in ("block", "cookieblock") or sites > 0:
+        print(f"{domain}\t{action}\t{sites}")
+PY
+wc -l "$here"/easyprivacy_hosts.txt "$here"/easylist_hosts.txt "$here"/easyprivacy_host_paths.txt "$here"/easyprivacy_path_words.txt "$here"/easyprivacy_generic.txt "$here"/public_suffix_list.dat "$here"/yellowlist.txt "$here"/badger_seed.txt

@@ -3,18 +3,21 @@
 //!
 //! A logistic regression over hashed features (host, registrable domain by the Public Suffix
 //! List, subdomain labels, path words and their camelCase parts, five-letter prefixes of longer
-//! words, query parameter and payload field names, header names, third-party-ness), seeded from
-//! public tracker lists and then learning online from the member's own allow/deny decisions, on
-//! the device, sending nothing anywhere.
+//! words, the file extension alone and with third-party-ness, query parameter and payload
+//! field names, header names, third-party-ness), seeded from public tracker lists and then
+//! learning online from the member's own allow/deny decisions, on the device, sending nothing
+//! anywhere.
 //!
 //! * **Seed.** Features from EasyPrivacy (Debian's `webext-ublock-origin-firefox`, see
 //!   `data/SOURCES.md`): the host or a parent domain is on its host list; a host-and-path rule
 //!   matches; one of its ~3,300 generic (host-less) rules matches the URL, adblock-style
 //!   (`/matomo.js` on a site's own host); the path or host holds words its generic rules use.
 //!   EasyList's hosts (advertising) and Privacy Badger's yellowlist (domains sites need to work)
-//!   add one each. Their starting weights are set by hand ([`SEED_WEIGHTS`]); the remaining
-//!   weights are fitted on the training companies ([`crate::eval`]), and every feature choice
-//!   was made by grouped cross-validation on those companies only.
+//!   add one each, and Privacy Badger's pre-trained seed (what its heuristic learned on popular
+//!   sites: a tracker seen on 3+ sites, or seen on fewer) two more. Their starting weights are
+//!   set by hand ([`SEED_WEIGHTS`]); the remaining weights are fitted on the training companies
+//!   ([`crate::eval`]), and every feature choice and the decision threshold
+//!   ([`COMMERCIAL_THRESHOLD`]) were made by grouped cross-validation on those companies only.
 //! * **Learning.** A member's decision is one SGD step of the logistic loss. Features that
 //!   name the service (host, registrable domain) take the full step; generic ones (words, field
 //!   names) a tenth of it, because one member's verdict on one service says little about the
@@ -46,7 +49,13 @@ pub const SEED_WEIGHTS: &[(&str, f32)] = &[
     ("list:easyprivacy_generic", 2.0),
     ("list:easylist_host", 2.0),
     ("list:yellowlist", -1.5),
+    ("list:badger_tracker", 1.5),
+    ("list:badger_seen", 0.5),
 ];
+/// Scores at or above this are commercial. Chosen by grouped cross-validation on the training
+/// companies only (`ASSAY_PRINT_CV=1`, see `eval.rs`): the middle of the plateau 0.44–0.46
+/// where the smaller of precision and recall is highest.
+pub const COMMERCIAL_THRESHOLD: f32 = 0.45;
 /// Learning rate of the training passes (AdaGrad-scaled).
 pub const TRAIN_RATE: f32 = 0.5;
 pub const TRAIN_EPOCHS: usize = 8;
@@ -61,6 +70,7 @@ static EASYPRIVACY_WORDS: &str = include_str!("../data/easyprivacy_path_words.tx
 static YELLOWLIST: &str = include_str!("../data/yellowlist.txt");
 static EASYPRIVACY_GENERIC: &str = include_str!("../data/easyprivacy_generic.txt");
 static PUBLIC_SUFFIX_LIST: &str = include_str!("../data/public_suffix_list.dat");
+static BADGER_SEED: &str = include_str!("../data/badger_seed.txt");
 
 /// Which requests an EasyPrivacy generic rule applies to (its `third-party` option).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -83,6 +93,8 @@ struct Lists {
     ad_hosts: HashSet<&'static str>,
     words: HashSet<&'static str>,
     yellow: HashSet<&'static str>,
+    /// Privacy Badger's pre-trained seed: domain → (blocked as a tracker, sites seen tracking on).
+    badger: HashMap<&'static str, (bool, u32)>,
     generic: Vec<GenericRule>,
     /// Public Suffix List: plain rules, wildcard rules (`*.x` stored as `x`) and exceptions
     /// (`!x` stored as `x`).
@@ -107,6 +119,16 @@ fn lists() -> &'static Lists {
         ad_hosts: EASYLIST_HOSTS.lines().collect(),
         words: EASYPRIVACY_WORDS.lines().collect(),
         yellow: YELLOWLIST.lines().collect(),
+        badger: BADGER_SEED
+            .lines()
+            .filter_map(|line| {
+                let mut columns = line.split('\t');
+                let domain = columns.next()?;
+                let blocked = matches!(columns.next()?, "block" | "cookieblock");
+                let sites = columns.next()?.parse().ok()?;
+                Some((domain, (blocked, sites)))
+            })
+            .collect(),
         generic: EASYPRIVACY_GENERIC
             .lines()
             .filter_map(|line| {
@@ -320,6 +342,14 @@ fn field_words(field: &str) -> Vec<String> {
     words
 }
 
+/// The lower-case extension of a path's last segment (`js`, `gif`), if it looks like one.
+fn file_extension(path: &str) -> Option<String> {
+    let last = path.rsplit('/').next()?;
+    let (_, extension) = last.rsplit_once('.')?;
+    ((1..=5).contains(&extension.len()) && extension.bytes().all(|b| b.is_ascii_alphanumeric()))
+        .then(|| extension.to_ascii_lowercase())
+}
+
 /// FNV-1a, 64-bit: a stable hash for feature names (no dependency, same on every machine).
 fn feature_index(name: &str) -> usize {
     let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
@@ -355,6 +385,13 @@ pub fn feature_names(request: &Request) -> Result<Vec<(String, bool)>, Error> {
     ];
     if third_party {
         names.push(("third_party".into(), false));
+    }
+    if let Some(extension) = file_extension(&path) {
+        // A third party's script or pixel is a different thing from the site's own.
+        names.push((format!("ext:{extension}"), false));
+        if third_party {
+            names.push((format!("third_party_ext:{extension}"), false));
+        }
     }
     let on_list = domain_and_parents(&host).any(|d| lists.hosts.contains(d));
     if on_list {
@@ -398,6 +435,12 @@ pub fn feature_names(request: &Request) -> Result<Vec<(String, bool)>, Error> {
     }
     if domain_and_parents(&host).any(|d| lists.yellow.contains(d)) {
         names.push(("list:yellowlist".into(), false));
+    }
+    // Privacy Badger's own learning, on popular sites: the nearest listed domain decides.
+    match domain_and_parents(&host).find_map(|d| lists.badger.get(d)) {
+        Some((true, _)) => names.push(("list:badger_tracker".into(), false)),
+        Some((false, sites)) if *sites > 0 => names.push(("list:badger_seen".into(), false)),
+        _ => {}
     }
     let subdomain = host.strip_suffix(site).unwrap_or("").trim_end_matches('.');
     for label in words(subdomain) {
@@ -525,7 +568,7 @@ impl Classifier {
     }
 
     pub fn classify(&self, request: &Request) -> Result<Label, Error> {
-        Ok(if self.score(request)? >= 0.5 {
+        Ok(if self.score(request)? >= COMMERCIAL_THRESHOLD {
             Label::Commercial
         } else {
             Label::Utility
