@@ -393,17 +393,8 @@ async fn january_pays_every_rail_from_the_private_table_on_sqlite() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn january_pays_every_rail_from_the_private_table_on_postgres() {
-    let Ok(url) = std::env::var("ASSAY_TEST_DATABASE_URL") else {
-        eprintln!("ASSAY_TEST_DATABASE_URL is not set: skipping PostgreSQL (CI sets it)");
+    let Some(schema) = common::PgSchema::fresh("assay_payouts") else {
         return;
     };
-    let schema = common::fresh_schema("assay_payouts");
-    january_payouts(StoreLocation::Postgres {
-        url: url.clone(),
-        schema: Some(schema.clone()),
-    })
-    .await;
-    assay_store::PgStore::drop_schema(&url, &schema)
-        .await
-        .unwrap();
+    january_payouts(schema.location()).await;
 }
