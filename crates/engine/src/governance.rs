@@ -113,7 +113,7 @@ pub struct UnsettledRun {
     pub files: Option<Vec<crate::command::PayoutFile>>,
 }
 
-/// The pill was swallowed (X2): nothing but the final payout's settlement happens after.
+/// The pill was swallowed (X2): only the final payout's files and settlement follow.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Termination {
     pub trigger: Trigger,

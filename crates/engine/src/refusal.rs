@@ -116,7 +116,7 @@ pub enum Refusal {
     #[error("the signer is neither a member nor a buyer")]
     UnknownParty,
     #[error(
-        "the exchange has terminated (rule X3): only the final payout's settlement is accepted"
+        "the exchange has terminated (rule X3): only the final payout's files and settlement are accepted"
     )]
     Terminated,
     #[error("this device key is already bound to a member")]

@@ -1,6 +1,7 @@
 //! The poison pill (issue 6 acceptance): one test per trigger of X1 drives the cooperative of
 //! `common/scenario.rs` from normal operation into termination and checks the final payouts to
-//! the micro-dollar (X2); afterwards everything but the final settlement is refused (X3).
+//! the micro-dollar (X2); afterwards everything but the final payout's files and settlement is
+//! refused (X3).
 //!
 //! Triggers 2, 3 and 4 are reached by commands alone. Triggers 1 and 5 guard against faults the
 //! engine's own gates prevent (rules under 90% cannot load; an immutable amendment is refused at
@@ -120,7 +121,8 @@ fn check_termination(
         "a refusal after termination changed the state"
     );
 
-    // Only the final payout's settlement completes it, once.
+    // Only the final payout's files and then its settlement complete it, once each (D6,
+    // issue 9): like a run's, the settlement is refused until the files are logged.
     let wrong = Command::SettlePayouts {
         payout_root: [0; 32],
         settlement_reference: [1; 32],
@@ -130,8 +132,23 @@ fn check_termination(
         payout_root: *payout_root,
         settlement_reference: [1; 32],
     };
+    assert_eq!(
+        h.exchange(settle.clone()).unwrap_err().code(),
+        "payout_files_missing"
+    );
+    let record = Command::RecordPayoutFiles {
+        payout_root: *payout_root,
+        files: h.faithful_files(),
+        held: Vec::new(),
+    };
+    h.exchange(record.clone()).unwrap();
+    assert_eq!(
+        h.exchange(record).unwrap_err().code(),
+        "payout_files_repeated"
+    );
     h.exchange(settle.clone()).unwrap();
     assert_eq!(h.exchange(settle).unwrap_err().code(), "terminated");
+    assert!(h.state.unsettled.is_none());
 
     // Rule L3: the log replays to the same terminated state. An injected fault is not in the
     // log, so an auditor's replay parts from this state: that too would expose the fault.

@@ -183,6 +183,16 @@ proptest! {
             // Time passes freely, even for years: no deadline can fire twice.
             coop.h.now = Timestamp(coop.h.now.0 + i64::from(days) * MICROS_PER_DAY);
             let command = if settle_at == Some(index) {
+                // The final payout's files, then its settlement (D6, issue 9).
+                if coop.h.state.unsettled.is_some() {
+                    let record = Command::RecordPayoutFiles {
+                        payout_root: termination.payout_root,
+                        files: coop.h.faithful_files(),
+                        held: Vec::new(),
+                    };
+                    let events = coop.h.exchange(record).unwrap();
+                    prop_assert!(matches!(events.as_slice(), [Event::PayoutFilesRecorded { .. }]), "{events:?}");
+                }
                 Command::SettlePayouts {
                     payout_root: termination.payout_root,
                     settlement_reference: [9; 32],
@@ -206,7 +216,7 @@ proptest! {
                 Err(refusal) => {
                     // Signatures are checked before the state is read: a ballot or offer
                     // signed for another member fails there.
-                    let allowed = ["terminated", "unknown_payout_root", "not_exchange", "bad_attestation", "bad_presence"];
+                    let allowed = ["terminated", "unknown_payout_root", "not_exchange", "bad_attestation", "bad_presence", "payout_files_missing"];
                     prop_assert!(allowed.contains(&refusal.code()), "{refusal}");
                     prop_assert_eq!(coop.h.state.hash(), before);
                 }
@@ -216,7 +226,7 @@ proptest! {
             prop_assert_eq!(now.payout_root, termination.payout_root);
         }
         for event in &coop.h.events[events_before..] {
-            prop_assert!(matches!(event, Event::PayoutsSettled { .. }), "{event:?}");
+            prop_assert!(matches!(event, Event::PayoutFilesRecorded { held, .. } if held.is_empty()) || matches!(event, Event::PayoutsSettled { .. }), "{event:?}");
         }
         let state = &coop.h.state;
         prop_assert!(state.members.iter().all(|m| m.balance.carried.is_zero() && m.balance.unpaid.is_zero()));

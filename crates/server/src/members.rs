@@ -8,7 +8,8 @@
 //! reader never sees an unacknowledged grant.
 
 use assay_core::{BasketId, MemberId, Micros, Month, TradingDay};
-use assay_engine::{payout_leaf, Command, Event, MemberShare, Rail, State};
+use assay_engine::command::Digest;
+use assay_engine::{payout_leaf, Command, Event, MemberShare, PayoutFile, Rail, State};
 use assay_log::{prove_inclusion, Hash, Tree};
 use assay_market::BasketSpec;
 use serde::Serialize;
@@ -62,6 +63,24 @@ pub struct PayoutView {
     pub payout_root: String,
     /// RFC 6962 inclusion proof, base64 hashes.
     pub proof: Vec<String>,
+    /// What became of the line once the run's files were logged (issue 9).
+    pub status: PayoutLineStatus,
+    /// The name of the file that carries the line, when `status` is `sent` (listed with its
+    /// SHA-256 under `GET /v1/payouts/{month}`); null otherwise.
+    pub file: Option<String>,
+}
+
+/// A payout line's fate at the rails, as the log's `PayoutFilesRecorded` entry says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum PayoutLineStatus {
+    /// The run is recorded, its files are not logged yet.
+    Pending,
+    /// In a file the rails were given (`file` names it).
+    Sent,
+    /// Held: the exchange had no destination matching the member's commitment, so the amount
+    /// went back to the member's balance, to be paid at a later run.
+    Held,
 }
 
 #[derive(Debug, Clone)]
@@ -72,6 +91,15 @@ struct Line {
     destination_commitment: [u8; 32],
 }
 
+/// Where a line went once its run's files were logged.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum LineOutcome {
+    /// In the named file; `None` only if the logged files did not account for the line, which
+    /// the engine refuses (`payout_files_mismatch`).
+    Sent(Option<String>),
+    Held,
+}
+
 /// One run's payout lines and the stored hashes of their tree, for proofs.
 #[derive(Debug)]
 struct RunPayouts {
@@ -79,6 +107,16 @@ struct RunPayouts {
     by_member: HashMap<MemberId, usize>,
     stored: Vec<Hash>,
     root: [u8; 32],
+    /// One per line, once the run's files are logged.
+    outcomes: Option<Vec<LineOutcome>>,
+}
+
+/// A run's files and held lines as logged (`PayoutFilesRecorded`).
+#[derive(Debug)]
+struct RecordedFiles {
+    payout_root: Digest,
+    files: Vec<PayoutFile>,
+    held: Vec<MemberId>,
 }
 
 /// What one applied input adds to the index.
@@ -86,6 +124,7 @@ struct RunPayouts {
 pub struct IndexUpdate {
     grants: Vec<(MemberId, GrantView)>,
     run: Option<(Month, RunPayouts)>,
+    files: Option<RecordedFiles>,
 }
 
 /// Baskets' specs from posting to close: grants name only the basket, and the engine forgets a
@@ -181,6 +220,17 @@ impl OpenSpecs {
                     update.run =
                         Some((*month, RunPayouts::new(*month, lines.clone(), *payout_root)));
                 }
+                Event::PayoutFilesRecorded {
+                    payout_root,
+                    files,
+                    held,
+                } => {
+                    update.files = Some(RecordedFiles {
+                        payout_root: *payout_root,
+                        files: files.clone(),
+                        held: held.iter().map(|line| line.member).collect(),
+                    });
+                }
                 _ => {}
             }
         }
@@ -219,7 +269,35 @@ impl RunPayouts {
             by_member,
             stored,
             root,
+            outcomes: None,
         }
+    }
+
+    /// Each line's outcome under the logged files. The rails write each rail's lines in
+    /// ascending member order and split a rail into files in that order (`assay_rails::write_run`),
+    /// so the k-th paid line of a rail is in the file whose line counts, in log order, cover k.
+    fn outcomes_under(&self, recorded: &RecordedFiles) -> Vec<LineOutcome> {
+        let mut remaining: Vec<(Rail, &str, u64)> = recorded
+            .files
+            .iter()
+            .map(|file| (file.rail, file.name.as_str(), file.lines))
+            .collect();
+        self.lines
+            .iter()
+            .map(|line| {
+                if recorded.held.binary_search(&line.member).is_ok() {
+                    return LineOutcome::Held;
+                }
+                let file = remaining
+                    .iter_mut()
+                    .find(|(rail, _, left)| *rail == line.rail && *left > 0)
+                    .map(|(_, name, left)| {
+                        *left -= 1;
+                        name.to_string()
+                    });
+                LineOutcome::Sent(file)
+            })
+            .collect()
     }
 }
 
@@ -245,6 +323,17 @@ impl MemberIndex {
                 self.runs.pop_first();
             }
         }
+        if let Some(recorded) = update.files {
+            // Payout roots differ between months: each leaf carries its month (D4).
+            if let Some(run) = self
+                .runs
+                .values_mut()
+                .rev()
+                .find(|run| run.root == recorded.payout_root)
+            {
+                run.outcomes = Some(run.outcomes_under(&recorded));
+            }
+        }
     }
 
     pub fn grants(&self, member: MemberId) -> Vec<GrantView> {
@@ -264,6 +353,11 @@ impl MemberIndex {
         let count = run.lines.len() as u64;
         let proof = prove_inclusion(index as u64, count, &run.stored)
             .expect("the run's stored hashes cover every line");
+        let (status, file) = match run.outcomes.as_ref().map(|outcomes| &outcomes[index]) {
+            None => (PayoutLineStatus::Pending, None),
+            Some(LineOutcome::Held) => (PayoutLineStatus::Held, None),
+            Some(LineOutcome::Sent(file)) => (PayoutLineStatus::Sent, file.clone()),
+        };
         Some(Some(PayoutView {
             month: month.to_string(),
             member: member.0,
@@ -274,6 +368,8 @@ impl MemberIndex {
             count,
             payout_root: hex::encode(run.root),
             proof: proof.path().iter().map(|h| h.to_base64()).collect(),
+            status,
+            file,
         }))
     }
 }

@@ -12,14 +12,13 @@ use crate::payouts::PayoutWriter;
 use crate::resume::{History, Resume};
 use crate::snapshot::{PendingSnapshot, Snapshotter};
 use crate::view::PublicView;
-use assay_core::{BuyerId, Micros, PublicKey, Timestamp, TradingDay};
+use assay_core::{BuyerId, Micros, Month, PublicKey, Timestamp, TradingDay};
 use assay_engine::command::Digest;
 use assay_engine::{
     apply_verified, verify_signatures, Command, Envelope, Event, Input, LogEntry, Refusal, State,
 };
 use ed25519_dalek::SigningKey;
 use serde::Serialize;
-use sha2::Digest as _;
 use std::collections::HashSet;
 use std::sync::{Arc, RwLock};
 use tokio::sync::{broadcast, mpsc, oneshot, watch};
@@ -510,6 +509,17 @@ impl<J: Journal> Sequencer<J> {
         }) else {
             return Ok(());
         };
+        self.record_and_settle(month, payout_root, pending).await
+    }
+
+    /// Writes the files of the unsettled run of `month` (a monthly run or the final payout),
+    /// logs them with the held lines, then logs the settlement (D6, issue 9).
+    async fn record_and_settle(
+        &mut self,
+        month: Month,
+        payout_root: Digest,
+        pending: &mut Vec<Pending>,
+    ) -> anyhow::Result<()> {
         let written = self.payouts.write(&self.state, month).await?;
         let now = self.stamp();
         let record = Command::RecordPayoutFiles {
@@ -527,10 +537,10 @@ impl<J: Journal> Sequencer<J> {
     }
 
     /// Rule X3: once terminated, no day closes and no run follow (the engine would refuse them,
-    /// and a refused exchange command stops the sequencer); the exchange records the final
-    /// payout's settlement once (D6, X2). Its reference is the SHA-256 of the final payout root
-    /// under a domain tag until the rails write the final payout's files (issue 9).
-    fn after_termination(&mut self, pending: &mut Vec<Pending>) -> anyhow::Result<()> {
+    /// and a refused exchange command stops the sequencer); the exchange pays the final payout
+    /// once (D6, X2) as it pays a run: its files into `DATA/payouts/YYYY-MM/` of the final
+    /// payout's month, logged, then the settlement.
+    async fn after_termination(&mut self, pending: &mut Vec<Pending>) -> anyhow::Result<()> {
         let Some(termination) = &self.state.terminated else {
             return Ok(());
         };
@@ -538,22 +548,18 @@ impl<J: Journal> Sequencer<J> {
             return Ok(());
         }
         let payout_root = termination.payout_root;
-        let mut reference = sha2::Sha256::new();
-        reference.update(b"assay/final-payout/v1\n");
-        reference.update(payout_root);
-        let command = Command::SettlePayouts {
-            payout_root,
-            settlement_reference: reference.finalize().into(),
+        let Some(run) = &self.state.unsettled else {
+            anyhow::bail!("the final payout is neither settled nor unsettled");
         };
-        let now = self.stamp();
-        self.apply_exchange(command, now, pending)
+        let month = run.month;
+        self.record_and_settle(month, payout_root, pending).await
     }
 
     /// Trading-day closes and the monthly run that are due by `now` (M2–M4, M10, D4).
     async fn catch_up(&mut self, pending: &mut Vec<Pending>) -> anyhow::Result<()> {
         loop {
             if self.state.terminated.is_some() {
-                return self.after_termination(pending);
+                return self.after_termination(pending).await;
             }
             if let Some(month) = self.state.run_pending {
                 let now = self.stamp();

@@ -167,16 +167,10 @@ async fn a_full_month_over_http_on_sqlite() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_full_month_over_http_on_postgres() {
-    let Ok(url) = std::env::var("ASSAY_TEST_DATABASE_URL") else {
-        eprintln!("ASSAY_TEST_DATABASE_URL is not set: skipping PostgreSQL (CI sets it)");
+    let Some(schema) = common::PgSchema::fresh("assay_http") else {
         return;
     };
-    let schema = common::fresh_schema("assay_http");
-    full_month(StoreLocation::Postgres {
-        url,
-        schema: Some(schema),
-    })
-    .await;
+    full_month(schema.location()).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -71,6 +71,17 @@ async fn get(api: &Api, path: &str) -> (u16, String) {
     (response.status().as_u16(), response.text().await.unwrap())
 }
 
+/// Each member's own payout line as the member route serves it (W5, issue 9).
+async fn payout_lines(api: &Api, members: &[(Party, u64, Destination)]) -> Vec<Value> {
+    let mut lines = Vec::new();
+    for (_, id, _) in members {
+        let (code, body) = get(api, &format!("/v1/runs/2026-01/payouts/{id}")).await;
+        assert_eq!(code, 200, "{body}");
+        lines.push(serde_json::from_str(&body).unwrap());
+    }
+    lines
+}
+
 async fn january_payouts(location: StoreLocation) {
     let data_dir = data_dir_of(&location);
     let clock = Clock::manual(morning(FIRST_DAY));
@@ -161,6 +172,27 @@ async fn january_payouts(location: StoreLocation) {
     // The held member: the one who never sent a destination.
     assert_eq!(status["held_lines"], 1, "{status}");
     let held_total = status["held_total_micros"].as_u64().unwrap();
+    // Each member's own line says so: held for that member, sent in a logged file of its rail
+    // for the others.
+    let lines = payout_lines(&api, &members).await;
+    let (held_line, sent_lines) = lines.split_last().unwrap();
+    assert_eq!(held_line["status"], "held", "{held_line}");
+    assert!(held_line["file"].is_null(), "{held_line}");
+    assert_eq!(held_line["amount_micros"].as_u64(), Some(held_total));
+    for line in sent_lines {
+        assert_eq!(line["status"], "sent", "{line}");
+        let file = status["files"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|file| file["name"] == line["file"])
+            .unwrap_or_else(|| panic!("{line} names no logged file: {status}"));
+        assert_eq!(
+            file["rail"].as_str(),
+            line["rail"].as_str().map(str::to_lowercase).as_deref(),
+            "{line}"
+        );
+    }
 
     // Every file named in the log is on disk with the logged hash, and reads back.
     let dir = run_dir(&data_dir, JANUARY);
@@ -343,6 +375,11 @@ async fn january_payouts(location: StoreLocation) {
     let (_, after_restart) = get(&api, "/v1/payouts/2026-01").await;
     let after_restart: Value = serde_json::from_str(&after_restart).unwrap();
     assert_eq!(after_restart, status, "the status is rebuilt from the log");
+    assert_eq!(
+        payout_lines(&api, &members).await,
+        lines,
+        "the lines' statuses are rebuilt from the log"
+    );
     server.stop().await.unwrap();
     std::fs::remove_dir_all(&data_dir).unwrap();
 }
@@ -356,17 +393,8 @@ async fn january_pays_every_rail_from_the_private_table_on_sqlite() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn january_pays_every_rail_from_the_private_table_on_postgres() {
-    let Ok(url) = std::env::var("ASSAY_TEST_DATABASE_URL") else {
-        eprintln!("ASSAY_TEST_DATABASE_URL is not set: skipping PostgreSQL (CI sets it)");
+    let Some(schema) = common::PgSchema::fresh("assay_payouts") else {
         return;
     };
-    let schema = common::fresh_schema("assay_payouts");
-    january_payouts(StoreLocation::Postgres {
-        url: url.clone(),
-        schema: Some(schema.clone()),
-    })
-    .await;
-    assay_store::PgStore::drop_schema(&url, &schema)
-        .await
-        .unwrap();
+    january_payouts(schema.location()).await;
 }

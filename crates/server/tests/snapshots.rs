@@ -1,7 +1,9 @@
 //! Snapshots (issue 7): a restart from a snapshot plus the log's tail reaches the state a full
 //! replay reaches, keeps answering resubmissions and listing runs, and a damaged or foreign
 //! snapshot is passed over, never trusted. On SQLite, and on PostgreSQL when
-//! `ASSAY_TEST_DATABASE_URL` is set (each run in its own schema).
+//! `ASSAY_TEST_DATABASE_URL` is set (each run in its own schema, dropped at the end).
+
+mod common;
 
 use assay_core::{Rules, Timestamp, TradingDay};
 use assay_engine::{replay, Command, Envelope, PayoutChoice, Rail, State};
@@ -223,23 +225,13 @@ async fn a_restart_from_a_snapshot_equals_a_full_replay_on_sqlite() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_restart_from_a_snapshot_equals_a_full_replay_on_postgres() {
-    let Ok(url) = std::env::var("ASSAY_TEST_DATABASE_URL") else {
-        eprintln!("ASSAY_TEST_DATABASE_URL is not set: skipping PostgreSQL (CI sets it)");
+    let Some(schema) = common::PgSchema::fresh("assay_snapshots") else {
         return;
     };
     // The data directory keeps the snapshots (and would keep the keys) beside PostgreSQL.
     let dir = scratch("postgres");
     let log = Log {
-        location: StoreLocation::Postgres {
-            url,
-            schema: Some(format!(
-                "assay_snapshots_{}_{}",
-                std::process::id(),
-                std::time::SystemTime::now()
-                    .duration_since(std::time::UNIX_EPOCH)
-                    .map_or(0, |elapsed| elapsed.as_nanos())
-            )),
-        },
+        location: schema.location(),
         origin: ORIGIN,
         rules: rules(),
         snapshots: SnapshotConfig {

@@ -5,7 +5,9 @@
 //!   with the last one this wallet saw (RFC 9162 consistency proof). The same size with another
 //!   root is an equivocation, whose two notes are the proof for poison-pill trigger X1.4.
 //! * Witness: the wallet cosigns (L4) only a checkpoint it has just checked.
-//! * Payouts: the member's own payout line must be included in the run's payout root.
+//! * Payouts: the member's own payout line must be included in the run's payout root. What
+//!   became of it at the rails (sent in a file, or held for want of a destination) is reported
+//!   beside it as the exchange states it: [`PayoutDelivery`].
 //! * Earnings: each grant's share for this member is recomputed from the public rules (D2, D3).
 
 use crate::{Error, KeyRole, KeyStore};
@@ -152,6 +154,27 @@ pub struct PayoutLine {
     pub amount: Micros,
     pub rail: Rail,
     pub destination_commitment: Digest,
+}
+
+/// What the exchange says became of a payout line at the rails (issue 9). The inclusion proof
+/// covers the line, not this: the run's `PayoutFilesRecorded` log entry states it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PayoutDelivery {
+    /// The run's files are not logged yet.
+    Pending,
+    /// In the named file the rails were given.
+    Sent { file: String },
+    /// Not paid: the exchange had no destination matching the member's commitment, so the
+    /// amount went back to the member's balance, to be paid at a later run once the wallet has
+    /// handed over the destination.
+    Held,
+}
+
+/// A payout line that is in its run's payout root, and what became of it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CheckedPayout {
+    pub line: PayoutLine,
+    pub delivery: PayoutDelivery,
 }
 
 /// Checks that `line` is in the run's payout root (from `MonthlyRunRecorded`).

@@ -10,7 +10,9 @@
 //! server's stable code. A refused command does not consume the member's sequence number. A
 //! check that fails (W5) changes nothing in the vault, in memory or on disk.
 
-use crate::checker::{verify_payout_line, Checker, CheckerState, PayoutLine};
+use crate::checker::{
+    verify_payout_line, CheckedPayout, Checker, CheckerState, PayoutDelivery, PayoutLine,
+};
 use crate::market::{make_offer, sign_envelope, GrantNotice, OpenBasket};
 use crate::{Error, KeyStore, Vault};
 use assay_core::{
@@ -132,6 +134,10 @@ struct PayoutBody {
     index: u64,
     count: u64,
     proof: Vec<String>,
+    /// `pending`, `sent` or `held`.
+    status: String,
+    /// The file that carries the line, when sent.
+    file: Option<String>,
 }
 
 fn bad(detail: impl Into<String>) -> Error {
@@ -569,13 +575,13 @@ impl ExchangeClient {
         Ok(commitment)
     }
 
-    /// The member's payout line in `month`'s run and its inclusion proof, as the exchange
-    /// serves them (unchecked; see [`ExchangeClient::check_payout`]).
+    /// The member's payout line in `month`'s run, its inclusion proof and what became of it, as
+    /// the exchange serves them (unchecked; see [`ExchangeClient::check_payout`]).
     pub async fn payout_line(
         &self,
         month: Month,
         member: MemberId,
-    ) -> Result<(PayoutLine, InclusionProof), Error> {
+    ) -> Result<(PayoutLine, InclusionProof, PayoutDelivery), Error> {
         let body: PayoutBody = self
             .get_json(&format!("/v1/runs/{month}/payouts/{}", member.0))
             .await?;
@@ -591,7 +597,17 @@ impl ExchangeClient {
         };
         let proof = InclusionProof::new(body.index, body.count, hashes(&body.proof)?)
             .map_err(Error::log)?;
-        Ok((line, proof))
+        let delivery = match (body.status.as_str(), body.file) {
+            ("pending", None) => PayoutDelivery::Pending,
+            ("sent", Some(file)) => PayoutDelivery::Sent { file },
+            ("held", None) => PayoutDelivery::Held,
+            (status, _) => {
+                return Err(bad(format!(
+                    "the payout line's status {status:?} does not fit its file"
+                )))
+            }
+        };
+        Ok((line, proof, delivery))
     }
 
     /// The payout root of `month`'s run, from the public run summaries (D4).
@@ -609,17 +625,18 @@ impl ExchangeClient {
     }
 
     /// Rule W5: the vault's member has a payout line in `month`'s published payout root.
-    /// Returns the checked line; changes nothing.
+    /// Returns the checked line with what the exchange says became of it (a held line is in
+    /// the root but was not paid); changes nothing.
     pub async fn check_payout<S: KeyStore>(
         &self,
         vault: &Vault<S>,
         month: Month,
-    ) -> Result<PayoutLine, Error> {
+    ) -> Result<CheckedPayout, Error> {
         let member = vault.contents.member.ok_or(Error::NotRegistered)?;
-        let (line, proof) = self.payout_line(month, member).await?;
+        let (line, proof, delivery) = self.payout_line(month, member).await?;
         let root = self.payout_root(month).await?;
         verify_payout_line(&line, &proof, &root)?;
-        Ok(line)
+        Ok(CheckedPayout { line, delivery })
     }
 }
 

@@ -10,6 +10,7 @@ use assay_core::{Category, Month};
 use assay_engine::{Command, Envelope, PayoutChoice, Rail};
 use assay_market::{BasketSpec, ProfileFilter};
 use assay_store::StoreLocation;
+use assay_wallet::checker::PayoutDelivery;
 use assay_wallet::client::ExchangeClient;
 use assay_wallet::{synthetic, KdfParams, SoftwareStore, Vault};
 use axum::extract::{Path as UrlPath, State};
@@ -222,8 +223,10 @@ async fn a_payout_line_outside_the_root_is_refused_and_nothing_changes() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     vault.save().unwrap();
-    let honest_line = client.check_payout(&vault, JANUARY).await.unwrap();
-    assert!(honest_line.amount.get() > 0);
+    let honest = client.check_payout(&vault, JANUARY).await.unwrap();
+    assert!(honest.line.amount.get() > 0);
+    // The member never handed the exchange its destination: the line is in the root, held.
+    assert_eq!(honest.delivery, PayoutDelivery::Held);
 
     let (lying, proxy) = lying_proxy(base.clone()).await;
     let liar = ExchangeClient::new(&lying).unwrap();

@@ -235,7 +235,10 @@ async fn month_through_the_server(
         let events: Vec<_> = grants.iter().map(|g| g.event.clone()).collect();
         let earned = recompute_earnings(&events, member, &rules).unwrap();
         match client.check_payout(vault, JANUARY).await {
-            Ok(line) => assert!(line.amount >= earned, "member {m}: {line:?} < {earned:?}"),
+            Ok(checked) => assert!(
+                checked.line.amount >= earned,
+                "member {m}: {checked:?} < {earned:?}"
+            ),
             Err(error) => {
                 // Members who sold nothing and get no cold-start top-up have no line.
                 assert_eq!(error.code(), "no_payout_line", "member {m}: {error}");

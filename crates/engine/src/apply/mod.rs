@@ -60,7 +60,7 @@ pub fn apply_verified(state: &mut State, input: &Input) -> Outcome {
         now: input.timestamp,
     };
     let events = if state.terminated.is_some() {
-        // Rule X3: after termination only the final payout's settlement is accepted.
+        // Rule X3: after termination only the final payout's files and settlement are accepted.
         pill::after_termination(state, &context, &envelope.command)?
     } else if let Some(trigger) = pill::time_trigger(state, input.timestamp) {
         // Rules X1.2, X1.3: this input's stamp proves a deadline passed. It is logged as the

@@ -5,13 +5,14 @@
 //! checkpoints of one size with different roots ([`prove_equivocation`]); X1.5 an amendment of
 //! a principle that got past the gate (`governance.rs`, `tally.rs`). On any of them,
 //! [`terminate`] pays everyone in the same entry, and from then on only the final payout's
-//! settlement is accepted ([`after_termination`]).
+//! files and settlement are accepted ([`after_termination`]): the final payout is the
+//! unsettled run, so it goes to the rails like any monthly run (issue 9).
 
 use super::governance::active_since;
 use super::money::payout_events;
-use super::{baskets, exchange_only, Context, Outcome};
+use super::{baskets, exchange_only, payout_files, Context, Outcome};
 use crate::command::{Command, Digest};
-use crate::governance::Termination;
+use crate::governance::{Termination, UnsettledRun};
 use crate::{Event, Refusal, State};
 use assay_coop::{terminate as coop_terminate, MemberBalance, MonthBooks, Standing, Trigger};
 use assay_core::{BasketId, Micros, Timestamp};
@@ -100,8 +101,26 @@ pub(super) fn terminate(state: &mut State, context: &Context, trigger: Trigger) 
     }
     state.books = MonthBooks::default();
     state.run_pending = None;
-    state.unsettled = None;
+    // The final payout takes the place of any unsettled run, whose lines it includes: its
+    // files are recorded and it is settled like a monthly run (D6, issue 9).
+    state.unsettled = if outcome.payouts.is_empty() {
+        None
+    } else {
+        Some(UnsettledRun {
+            month,
+            payout_root,
+            lines: outcome.payouts,
+            files: None,
+        })
+    };
     let payout_count = outcome.report.payout_count;
+    debug_assert_eq!(
+        payout_count,
+        state
+            .unsettled
+            .as_ref()
+            .map_or(0, |run| run.lines.len() as u64)
+    );
     state.terminated = Some(Termination {
         trigger,
         at: context.now,
@@ -116,14 +135,22 @@ pub(super) fn terminate(state: &mut State, context: &Context, trigger: Trigger) 
     Ok(events)
 }
 
-/// Rule X3: after termination, only the final payout's settlement is accepted, once; no vote,
-/// board resolution or exchange command does anything else.
+/// Rule X3: after termination, only the final payout's files and then its settlement are
+/// accepted, once each; no vote, board resolution or exchange command does anything else.
+/// A line of the final payout held for want of a destination goes back to the member's
+/// balance, as at a monthly run: the state then shows what the exchange still owes them,
+/// though no later run will pay it.
 pub(super) fn after_termination(
     state: &mut State,
     context: &Context,
     command: &Command,
 ) -> Outcome {
     match command {
+        Command::RecordPayoutFiles {
+            payout_root,
+            files,
+            held,
+        } => payout_files::record(state, context, payout_root, files, held),
         Command::SettlePayouts {
             payout_root,
             settlement_reference,
@@ -141,21 +168,25 @@ pub(super) fn settle_payouts(
     settlement_reference: &Digest,
 ) -> Outcome {
     exchange_only(state, context)?;
-    match &mut state.terminated {
-        Some(termination) if termination.settled => return Err(Refusal::Terminated),
-        Some(termination) if termination.payout_root == *payout_root => {
-            termination.settled = true;
+    if let Some(termination) = &state.terminated {
+        if termination.settled {
+            return Err(Refusal::Terminated);
         }
-        Some(_) => return Err(Refusal::UnknownPayoutRoot),
-        None => match &state.unsettled {
-            // Issue 9: the log must name the files the rails were given before it says they
-            // paid them.
-            Some(run) if run.payout_root == *payout_root && run.files.is_none() => {
-                return Err(Refusal::PayoutFilesMissing)
-            }
-            Some(run) if run.payout_root == *payout_root => state.unsettled = None,
-            _ => return Err(Refusal::UnknownPayoutRoot),
-        },
+        if termination.payout_root != *payout_root {
+            return Err(Refusal::UnknownPayoutRoot);
+        }
+    }
+    match &state.unsettled {
+        // Issue 9: the log must name the files the rails were given before it says they paid
+        // them, for the final payout as for a monthly run.
+        Some(run) if run.payout_root == *payout_root && run.files.is_none() => {
+            return Err(Refusal::PayoutFilesMissing)
+        }
+        Some(run) if run.payout_root == *payout_root => state.unsettled = None,
+        _ => return Err(Refusal::UnknownPayoutRoot),
+    }
+    if let Some(termination) = &mut state.terminated {
+        termination.settled = true;
     }
     Ok(vec![Event::PayoutsSettled {
         payout_root: *payout_root,

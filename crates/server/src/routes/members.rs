@@ -24,7 +24,10 @@ pub async fn grants(State(app): State<AppState>, Path(member): Path<u64>) -> Jso
 }
 
 /// Member `member`'s payout line in `month`'s run (`YYYY-MM`) and its inclusion proof in the
-/// run's payout root (D4).
+/// run's payout root (D4), with what became of it (issue 9): `sent` in the named file, `held`
+/// for want of a destination (the amount is back in the member's balance), or `pending` until
+/// the run's files are logged. The proof covers the line, not its status, which the run's
+/// `PayoutFilesRecorded` log entry states.
 #[utoipa::path(
     get,
     path = "/v1/runs/{month}/payouts/{member}",

@@ -90,11 +90,6 @@ pub fn data_dir_of(location: &StoreLocation) -> std::path::PathBuf {
     }
 }
 
-/// A fresh PostgreSQL schema name for this process and `label` (tests share one database).
-pub fn schema_name(label: &str) -> String {
-    format!("assay_{label}_{}", std::process::id())
-}
-
 #[derive(Clone)]
 pub struct Api {
     pub http: reqwest::Client,
@@ -319,11 +314,83 @@ impl Party {
     }
 }
 
-/// A PostgreSQL schema name no earlier run used: these tests leave their schemas behind for
-/// inspection, and a later process may get the same pid.
+/// A PostgreSQL schema name no earlier run used (a later process may get the same pid, and a
+/// run killed before its [`PgSchema`] was dropped leaves its schema behind).
 pub fn fresh_schema(prefix: &str) -> String {
     let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |elapsed| elapsed.as_nanos());
     format!("{prefix}_{}_{nanos}", std::process::id())
+}
+
+/// How long dropping a test's schema waits for a lock (a server that a failed test left running
+/// may hold one) before it gives up and reports the schema left behind.
+const SCHEMA_DROP_LOCK_TIMEOUT: &str = "SET lock_timeout = '10s'";
+
+/// A fresh PostgreSQL schema on `ASSAY_TEST_DATABASE_URL` for one test, dropped with all it
+/// holds when the guard goes, also when the test fails: the tests share one database.
+pub struct PgSchema {
+    pub url: String,
+    pub name: String,
+}
+
+impl PgSchema {
+    /// A schema named after `prefix` ([`fresh_schema`]), or `None` when
+    /// `ASSAY_TEST_DATABASE_URL` is not set and the test skips PostgreSQL.
+    pub fn fresh(prefix: &str) -> Option<PgSchema> {
+        let Ok(url) = std::env::var("ASSAY_TEST_DATABASE_URL") else {
+            eprintln!("ASSAY_TEST_DATABASE_URL is not set: skipping PostgreSQL (CI sets it)");
+            return None;
+        };
+        Some(PgSchema {
+            url,
+            name: fresh_schema(prefix),
+        })
+    }
+
+    pub fn location(&self) -> StoreLocation {
+        StoreLocation::Postgres {
+            url: self.url.clone(),
+            schema: Some(self.name.clone()),
+        }
+    }
+}
+
+impl Drop for PgSchema {
+    fn drop(&mut self) {
+        // The guard goes inside the test's runtime, which must not be blocked on: the DROP
+        // runs on a thread of its own, with its own runtime and connection.
+        let (url, name) = (self.url.clone(), self.name.clone());
+        let dropped = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .map_err(|error| error.to_string())?;
+            runtime
+                .block_on(async {
+                    use sqlx::Connection as _;
+                    let mut connection = sqlx::PgConnection::connect(&url).await?;
+                    sqlx::query(SCHEMA_DROP_LOCK_TIMEOUT)
+                        .execute(&mut connection)
+                        .await?;
+                    let drop = format!("DROP SCHEMA IF EXISTS {name} CASCADE");
+                    sqlx::query(sqlx::AssertSqlSafe(drop))
+                        .execute(&mut connection)
+                        .await?;
+                    connection.close().await
+                })
+                .map_err(|error| error.to_string())
+        })
+        .join()
+        .unwrap_or_else(|_| Err("the thread dropping it panicked".to_string()));
+        if let Err(error) = dropped {
+            let message = format!("schema {} was not dropped: {error}", self.name);
+            // A second panic while the test's own unwinds would abort the test binary.
+            if std::thread::panicking() {
+                eprintln!("{message}");
+            } else {
+                panic!("{message}");
+            }
+        }
+    }
 }

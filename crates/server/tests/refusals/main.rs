@@ -298,20 +298,11 @@ async fn every_refusal_code_over_http_on_sqlite() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_refusal_code_over_http_on_postgres() {
-    let Ok(url) = std::env::var("ASSAY_TEST_DATABASE_URL") else {
-        eprintln!("ASSAY_TEST_DATABASE_URL is not set: skipping PostgreSQL (CI sets it)");
+    let (Some(main), Some(terminal)) = (
+        common::PgSchema::fresh("assay_refusals"),
+        common::PgSchema::fresh("assay_refusals_end"),
+    ) else {
         return;
     };
-    let main = common::schema_name("refusals");
-    let terminal = common::schema_name("refusals_end");
-    let location = |schema: &str| StoreLocation::Postgres {
-        url: url.clone(),
-        schema: Some(schema.to_string()),
-    };
-    every_row("postgres", location(&main), location(&terminal)).await;
-    for schema in [main, terminal] {
-        assay_store::PgStore::drop_schema(&url, &schema)
-            .await
-            .unwrap();
-    }
+    every_row("postgres", main.location(), terminal.location()).await;
 }
