@@ -494,9 +494,10 @@ mod tests {
     #[test]
     fn held_out_figures_do_not_regress() {
         // Issue 8 asks for >= 0.90 commercial precision and recall on held-out companies.
-        // Measured once on fresh2 (see README, "Wallet"); these floors catch regressions.
-        // Raising them needs better features judged by cross-validation on the training
-        // companies, never by the held-out set.
+        // Measured once on fresh2 (2026-11-26, stop 15): precision 0.8992 (107/119), recall
+        // 0.8231 (107/130), so NEITHER bar is met (README, "Wallet"). These floors catch
+        // regressions; raising them needs better features judged by cross-validation on the
+        // training companies, never by the held-out set.
         let evaluation = evaluate_shipped().unwrap();
         assert_eq!(evaluation.headline_set, "fresh2");
         let set = &evaluation.fresh2;
@@ -507,7 +508,7 @@ mod tests {
             set.corrections_to_fix_median
         );
         assert!(
-            set.commercial_precision >= 0.0 && set.commercial_recall >= 0.0,
+            set.commercial_precision >= 0.89 && set.commercial_recall >= 0.82,
             "precision {} recall {}",
             set.commercial_precision,
             set.commercial_recall
