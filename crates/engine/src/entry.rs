@@ -91,6 +91,7 @@ where
 
 /// Applies one encoded entry to `state` (for replaying incrementally, from a snapshot on).
 pub fn replay_one(state: &mut State, index: u64, bytes: &[u8]) -> Result<Vec<Event>, ReplayError> {
+    debug_assert_eq!(state.log_size, index, "entry {index} replayed out of place");
     let entry = LogEntry::decode(bytes).ok_or(ReplayError::Decode { index })?;
     if entry.version != ENTRY_VERSION {
         return Err(ReplayError::Version {

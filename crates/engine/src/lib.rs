@@ -42,4 +42,4 @@ pub use snapshot::{
     decode_snapshot, encode_snapshot, read_snapshot_header, SnapshotError, SnapshotHeader,
     SNAPSHOT_HEADER_BYTES, SNAPSHOT_MAGIC, SNAPSHOT_PAYLOAD_BYTES_MAX, SNAPSHOT_VERSION,
 };
-pub use state::{Basket, Buyer, CategoryMarket, Grant, Member, State};
+pub use state::{Basket, Buyer, CategoryMarket, DepositRecord, Grant, Member, State};

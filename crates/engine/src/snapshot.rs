@@ -27,7 +27,10 @@ use sha2::{Digest as _, Sha256};
 /// Bump whenever `State` or any type inside it changes shape: an old snapshot must then be
 /// refused (and the log replayed), never decoded into the new layout.
 /// `engine/tests/snapshot.rs` pins the bytes of a snapshot, so a shape change fails there first.
-pub const SNAPSHOT_VERSION: u16 = 3;
+/// Version 4: `State::log_size`, and each deposit reference with what it credited (buyer,
+/// amount, entry index and stamp) instead of the reference alone. A version 3 snapshot cannot
+/// say what its references credited, so it is refused (`snapshot_version`) and the log replayed.
+pub const SNAPSHOT_VERSION: u16 = 4;
 pub const SNAPSHOT_MAGIC: [u8; 8] = *b"ASSAYSNP";
 pub const SNAPSHOT_HEADER_BYTES: usize = 8 + 2 + 8 + 32 + 32 + 8 + 32;
 /// Largest payload decoded (a state of a few million members fits well within it).
@@ -105,6 +108,7 @@ fn inputs_applied(state: &State) -> Option<u64> {
 /// Costs O(state): the state hash and the payload checksum are both computed here.
 pub fn encode_snapshot(state: &State, log_size: u64) -> Vec<u8> {
     debug_assert_eq!(inputs_applied(state), Some(log_size));
+    debug_assert_eq!(state.log_size, log_size);
     // State holds no floats or unsized maps, so postcard encoding cannot fail.
     let payload = postcard::to_allocvec(state).expect("state encodes with postcard");
     let header = SnapshotHeader {
@@ -214,6 +218,16 @@ fn check_consistent(state: &State, header: &SnapshotHeader) -> Result<(), Snapsh
     let inconsistent = |what| Err(SnapshotError::Inconsistent { what });
     if inputs_applied(state) != Some(header.log_size) {
         return inconsistent("its signers' sequences do not add up to its log size");
+    }
+    if state.log_size != header.log_size {
+        return inconsistent("its entry count differs from its log size");
+    }
+    if state
+        .deposit_references
+        .values()
+        .any(|deposit| deposit.index >= state.log_size)
+    {
+        return inconsistent("a deposit was credited by an entry beyond its log size");
     }
     if rules_hash_of(state) != header.rules_hash {
         return Err(SnapshotError::RulesHash);

@@ -9,7 +9,7 @@ use crate::command::{Digest, PayoutChoice};
 use crate::governance::{Governance, Termination, UnsettledRun};
 use assay_coop::{MemberBalance, MonthBooks};
 use assay_core::{
-    BasketId, BuyerId, Category, MemberId, Micros, Month, PublicKey, Rules, TradingDay,
+    BasketId, BuyerId, Category, MemberId, Micros, Month, PublicKey, Rules, Timestamp, TradingDay,
 };
 use assay_market::{BasketSpec, Bid, DayTrades, PriceHistory, RecentVolume, SupplyController};
 use serde::{Deserialize, Serialize};
@@ -89,6 +89,29 @@ pub struct CategoryMarket {
     pub volume: RecentVolume,
 }
 
+/// What a recorded deposit credited, and the entry that did it: enough to answer the same
+/// deposit sent again with its first outcome, whatever the server remembers after a restart.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DepositRecord {
+    pub buyer: BuyerId,
+    pub amount: Micros,
+    /// Index of the log entry that credited it.
+    pub index: u64,
+    /// That entry's stamp.
+    pub at: Timestamp,
+}
+
+impl DepositRecord {
+    /// The events of the entry that credited it (`FundBuyer` records nothing else).
+    pub fn events(&self, deposit_reference: &Digest) -> Vec<crate::Event> {
+        vec![crate::Event::BuyerFunded {
+            buyer: self.buyer,
+            amount: self.amount,
+            deposit_reference: *deposit_reference,
+        }]
+    }
+}
+
 /// Not `Deserialize`: `Rules` decodes only from names (JSON, TOML), so a snapshot carries the
 /// exchange through `exchange_wire`, with the rules as their canonical JSON.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -116,6 +139,8 @@ pub struct State {
     #[serde(with = "sorted_sequences")]
     pub sequences: KeyMap<u64>,
     pub now: Option<assay_core::Timestamp>,
+    /// Entries applied: the index of the next one (the sum of `sequences`).
+    pub log_size: u64,
     pub open_day: TradingDay,
     /// The month whose books are open.
     pub month: Option<Month>,
@@ -143,9 +168,9 @@ pub struct State {
     pub next_agreement: u64,
     /// Σ recorded deposits: every amount in the system is bounded by it (see `apply`).
     pub deposits_total: Micros,
-    /// Every recorded deposit's bank reference: one bank transfer credits a buyer once, however
-    /// often it is sent and whatever the server remembers after a restart.
-    pub deposit_references: BTreeSet<Digest>,
+    /// Every recorded deposit by its bank reference: one bank transfer credits a buyer once,
+    /// however often it is sent and whatever the server remembers after a restart.
+    pub deposit_references: BTreeMap<Digest, DepositRecord>,
     pub governance: Governance,
     /// The last run's payouts until the rails' execution is recorded (D6, X1.3).
     pub unsettled: Option<UnsettledRun>,
@@ -172,6 +197,25 @@ impl State {
 
     pub fn buyer(&self, id: BuyerId) -> Option<&Buyer> {
         self.buyers.get(id.0 as usize)
+    }
+
+    /// The recorded deposit that a `FundBuyer` of `amount` to `buyer` under `deposit_reference`
+    /// would repeat: `Some(Ok(record))` if it is that deposit sent again (its answer is the
+    /// record's entry; applying it again is refused and credits nothing),
+    /// `Some(Err(DepositReferenceReused))` if the reference was recorded for another buyer or
+    /// amount, `None` if the reference is new.
+    pub fn repeated_deposit(
+        &self,
+        buyer: BuyerId,
+        amount: Micros,
+        deposit_reference: &Digest,
+    ) -> Option<Result<&DepositRecord, crate::Refusal>> {
+        let record = self.deposit_references.get(deposit_reference)?;
+        Some(if (record.buyer, record.amount) == (buyer, amount) {
+            Ok(record)
+        } else {
+            Err(crate::Refusal::DepositReferenceReused)
+        })
     }
 
     /// Rebuilds the key indexes from `members` and `buyers` (after decoding a snapshot). Fails,
@@ -215,7 +259,13 @@ impl State {
         let mut sequences: Vec<(&PublicKey, &u64)> = self.sequences.iter().collect();
         sequences.sort_unstable();
         put(&sequences);
-        put(&(self.now, self.open_day, self.month, self.run_pending));
+        put(&(
+            self.now,
+            self.log_size,
+            self.open_day,
+            self.month,
+            self.run_pending,
+        ));
         put(&self.books);
         put(&self.members);
         put(&self.buyers);

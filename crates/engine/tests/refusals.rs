@@ -398,8 +398,8 @@ fn batch_verification_accepts_good_inputs_and_names_a_bad_one() {
 #[test]
 fn a_repeated_deposit_reference_is_refused() {
     // One bank transfer credits a buyer once (conservation, rule D9: money in is counted once),
-    // even
-    // when it is sent again after the server forgot it (a restart from a snapshot).
+    // even when it is sent again: the server answers the same deposit with its first entry
+    // (`State::repeated_deposit`, tests/deposits.rs) and never applies it twice.
     let mut h = Harness::new(&default_rules());
     let buyer = h.buyer(1, 0);
     let other = h.buyer(2, 0);

@@ -5,8 +5,7 @@
 use crate::members::{MemberIndex, OpenSpecs};
 use crate::sequencer::{Accepted, IDEMPOTENT_OUTCOMES_MAX};
 use crate::view::RunView;
-use assay_core::{BuyerId, Micros, PublicKey, Timestamp};
-use assay_engine::command::Digest;
+use assay_core::{PublicKey, Timestamp};
 use assay_engine::{replay_one, Envelope, Event, LogEntry, ReplayError, State};
 use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
@@ -35,7 +34,8 @@ pub struct Resume {
 
 /// What the server remembers of the log beside the engine state, kept the same way while it
 /// replays (`Resume`) and while it writes (`Sequencer`): the outcomes it answers resubmissions
-/// with, the deposits by bank reference, and the runs with their payout statuses.
+/// with, and the runs with their payout statuses. Repeated deposits are answered from the
+/// engine's own record of each bank reference (`State::repeated_deposit`).
 #[derive(Default)]
 pub struct History {
     /// Entries recorded: the next entry's index.
@@ -43,9 +43,6 @@ pub struct History {
     pub outcomes: HashMap<(PublicKey, u64), (Envelope, Arc<Accepted>)>,
     /// Keys of `outcomes`, oldest first: entries `log_size - outcome_order.len()..log_size`.
     pub outcome_order: VecDeque<(PublicKey, u64)>,
-    /// Deposits by bank reference, so a repeated deposit gets its first outcome (the engine
-    /// refuses a reference it has seen in any case: `deposit_reference_reused`).
-    pub deposits: Deposits,
     pub runs: Vec<RunView>,
     /// The entries the runs came from, so a snapshot can carry them checkably.
     pub run_entries: Vec<EntryEvents>,
@@ -84,7 +81,6 @@ impl History {
     /// Remembers an entry's outcome for resubmissions, keeping the newest
     /// `IDEMPOTENT_OUTCOMES_MAX`.
     pub fn remember_outcome(&mut self, envelope: Envelope, accepted: Arc<Accepted>) {
-        remember_deposits(&mut self.deposits, &accepted);
         let key = (envelope.signer, envelope.sequence);
         self.outcomes.insert(key, (envelope, accepted));
         self.outcome_order.push_back(key);
@@ -101,25 +97,6 @@ impl History {
             .extend(entry.events.iter().filter_map(RunView::from_event));
         self.payouts.observe(timestamp, &entry.events);
         self.run_entries.push(entry);
-    }
-}
-
-/// A deposit's buyer, amount and outcome, by its bank reference.
-pub type Deposits = HashMap<Digest, (BuyerId, Micros, Arc<Accepted>)>;
-
-/// Remembers the deposits among an accepted input's events (the first of a reference wins).
-pub fn remember_deposits(deposits: &mut Deposits, accepted: &Arc<Accepted>) {
-    for event in &accepted.events {
-        if let Event::BuyerFunded {
-            buyer,
-            amount,
-            deposit_reference,
-        } = event
-        {
-            deposits
-                .entry(*deposit_reference)
-                .or_insert_with(|| (*buyer, *amount, accepted.clone()));
-        }
     }
 }
 

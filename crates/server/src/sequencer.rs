@@ -334,19 +334,22 @@ impl<J: Journal> Sequencer<J> {
                     Err(Rejection::SequenceReused)
                 })
             }
+            // From the engine's record, which a snapshot carries: the first outcome after any
+            // restart, however old the deposit.
             Repeat::Deposit {
                 buyer,
                 amount,
                 reference,
-            } => {
-                let (earlier_buyer, earlier_amount, accepted) =
-                    self.history.deposits.get(reference)?;
-                Some(if (earlier_buyer, earlier_amount) == (buyer, amount) {
-                    Ok(accepted.clone())
-                } else {
-                    Err(Rejection::DepositReferenceReused)
-                })
-            }
+            } => Some(
+                match self.state.repeated_deposit(*buyer, *amount, reference)? {
+                    Ok(deposit) => Ok(Arc::new(Accepted {
+                        index: deposit.index,
+                        timestamp: deposit.at.0,
+                        events: deposit.events(reference),
+                    })),
+                    Err(_) => Err(Rejection::DepositReferenceReused),
+                },
+            ),
         }
     }
 
@@ -609,12 +612,14 @@ impl<J: Journal> Sequencer<J> {
                     amount: *amount,
                     reference: *deposit_reference,
                 };
-                if let Some(reply) = self.earlier_outcome(&repeat) {
-                    let _ = submission.reply.send(reply);
-                    continue;
-                }
+                // First: a deposit applied earlier in this batch is in the state but not yet
+                // durable, so its repeat waits for the commit.
                 if batch_deposits.contains(deposit_reference) {
                     waiting.push((repeat, submission));
+                    continue;
+                }
+                if let Some(reply) = self.earlier_outcome(&repeat) {
+                    let _ = submission.reply.send(reply);
                     continue;
                 }
             }

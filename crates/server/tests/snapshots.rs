@@ -11,7 +11,7 @@ use assay_log::NoteSigner;
 use assay_server::clock::Clock;
 use assay_server::resume::Resume;
 use assay_server::run::{start, RunningServer, ServeOptions};
-use assay_server::snapshot::{resume, SnapshotConfig};
+use assay_server::snapshot::{resume, write_snapshot, PendingSnapshot, SnapshotConfig};
 use assay_store::{AnyStore, LogStore, LogWriter, StoreLocation};
 use ed25519_dalek::SigningKey;
 use serde_json::Value;
@@ -68,7 +68,7 @@ impl Log {
             exchange_key: key("exchange", 0),
             rules: self.rules.clone(),
             clock: Clock::simulated(start_at, speed),
-            admin_token: None,
+            admin_token: Some(common::ADMIN.to_string()),
             rate_per_key: 1_000,
             queue_inputs_max: assay_server::sequencer::QUEUE_INPUTS_MAX,
             snapshots: snapshots.then(|| self.snapshots.clone()),
@@ -240,6 +240,93 @@ async fn a_restart_from_a_snapshot_equals_a_full_replay_on_postgres() {
         },
     };
     restart_from_snapshot(log).await;
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// What a repeated deposit gets after a restart: the answer the deposit got first (200, the
+/// same body), with nothing changed or logged; another amount under its reference gets 409
+/// `deposit_reference_reused`. First from a snapshot that carries no outcomes, as one does when
+/// the deposit is older than its last `SNAPSHOT_OUTCOMES_MAX` entries, so only the engine's
+/// record of the reference can answer; then after a full replay.
+async fn a_repeated_deposit_gets_its_first_answer_after_a_restart(log: Log) {
+    let day = Timestamp(TradingDay(20_454).start().0 + 1_000_000);
+    let first = log.serve(day, 1.0, true).await;
+    post(
+        &first,
+        &Envelope::sign(&key("buyer", 0), 0, Command::RegisterBuyer),
+    )
+    .await;
+    let reference = [0xde; 32];
+    let api = common::Api::new(&first);
+    let (status, answer) = api.deposit_with(0, 5_000_000, reference).await;
+    assert_eq!(status, 200, "{answer}");
+    register(&first, "member", 3).await;
+    first.stop().await.unwrap();
+
+    let (_, full) = log.resume_and_replay().await;
+    let writer = log.writer().await;
+    let log_size = writer.size();
+    let pending = PendingSnapshot {
+        state: full,
+        log_size,
+        log_root: writer.root(),
+        outcomes: Vec::new(),
+        runs: Vec::new(),
+    };
+    writer.store().close().await;
+    write_snapshot(&log.snapshots.dir, &pending).unwrap();
+
+    for from_snapshot in [true, false] {
+        let server = log.serve(day, 1.0, from_snapshot).await;
+        let started = &server.started;
+        assert_eq!(started.snapshot_size, from_snapshot.then_some(log_size));
+        let health = get(&server, "/v1/health").await;
+        let api = common::Api::new(&server);
+        assert_eq!(
+            api.deposit_with(0, 5_000_000, reference).await,
+            (200, answer.clone())
+        );
+        let (status, problem) = api.deposit_with(0, 5_000_001, reference).await;
+        assert_eq!(
+            (status, problem["code"].as_str()),
+            (409, Some("deposit_reference_reused"))
+        );
+        assert_eq!(
+            get(&server, "/v1/health").await,
+            health,
+            "the state or the log changed"
+        );
+        assert_eq!(health["log_size"], log_size);
+        server.stop().await.unwrap();
+    }
+    let (_, full) = log.resume_and_replay().await;
+    assert_eq!(full.buyers[0].available.get(), 5_000_000, "credited once");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_repeated_deposit_gets_its_first_answer_after_a_restart_on_sqlite() {
+    let dir = scratch("deposit-sqlite");
+    a_repeated_deposit_gets_its_first_answer_after_a_restart(Log::sqlite(&dir, ORIGIN, rules()))
+        .await;
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_repeated_deposit_gets_its_first_answer_after_a_restart_on_postgres() {
+    let Some(schema) = common::PgSchema::fresh("assay_snapshots_deposit") else {
+        return;
+    };
+    let dir = scratch("deposit-postgres");
+    let log = Log {
+        location: schema.location(),
+        origin: ORIGIN,
+        rules: rules(),
+        snapshots: SnapshotConfig {
+            dir: dir.join("snapshots"),
+            interval_entries: 10,
+        },
+    };
+    a_repeated_deposit_gets_its_first_answer_after_a_restart(log).await;
     std::fs::remove_dir_all(&dir).unwrap();
 }
 

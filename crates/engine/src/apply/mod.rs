@@ -74,6 +74,7 @@ pub fn apply_verified(state: &mut State, input: &Input) -> Outcome {
     };
 
     state.sequences.insert(envelope.signer, expected + 1);
+    state.log_size += 1;
     state.now = Some(input.timestamp);
     Ok(events)
 }

@@ -2,7 +2,7 @@
 
 use super::{bounded, exchange_only, Context, Outcome};
 use crate::command::{Digest, PayoutChoice};
-use crate::state::{Buyer, CategoryMarket, Exchange, Member};
+use crate::state::{Buyer, CategoryMarket, DepositRecord, Exchange, Member};
 use crate::{Event, Refusal, State};
 use assay_coop::MemberBalance;
 use assay_core::{BuyerId, Category, MemberId, Micros, PublicKey, Rules};
@@ -192,13 +192,24 @@ pub(super) fn fund_buyer(
     if record.banned {
         return Err(Refusal::Banned);
     }
-    if state.deposit_references.contains(deposit_reference) {
+    // Refused even when it is the same deposit sent again: it credited once, and its answer is
+    // the first entry's (the shell answers it from `State::repeated_deposit` without applying).
+    if state.deposit_references.contains_key(deposit_reference) {
         return Err(Refusal::DepositReferenceReused);
     }
     // The bound every later sum relies on (see the module docs of `apply`).
     let deposits = state.deposits_total.checked_add(amount)?;
     state.deposits_total = deposits;
-    state.deposit_references.insert(*deposit_reference);
+    // What an identical retry is answered with, after any restart (`State::repeated_deposit`).
+    let credited = DepositRecord {
+        buyer,
+        amount,
+        index: state.log_size,
+        at: context.now,
+    };
+    state
+        .deposit_references
+        .insert(*deposit_reference, credited);
     let record = &mut state.buyers[buyer.0 as usize];
     record.available = bounded(record.available.checked_add(amount));
     Ok(vec![Event::BuyerFunded {
