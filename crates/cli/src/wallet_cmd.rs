@@ -334,8 +334,8 @@ fn eval(json: bool) -> anyhow::Result<()> {
         c.threshold
     );
     print_held_out(
-        "held-out set fresh2 (run once, after the model was fixed)",
-        &c.fresh2,
+        "held-out set fresh3 (run once, after the model was fixed)",
+        &c.held_out,
     );
     for (name, result) in [("development", &dev), ("frozen test", &test)] {
         println!(

@@ -33,10 +33,10 @@ fn eval_json_has_the_issue_keys() {
     ] {
         assert!(json[key].is_number(), "{key}");
         // The headline keys report the held-out set, which has its own object.
-        assert_eq!(json[key], json["fresh2"][key], "{key}");
+        assert_eq!(json[key], json["held_out"][key], "{key}");
     }
-    assert_eq!(json["headline_set"], "fresh2");
-    assert!(json["fresh2"]["fixed_after"].is_array());
+    assert_eq!(json["headline_set"], "fresh3");
+    assert!(json["held_out"]["fixed_after"].is_array());
     assert!(json["tos_test"]["categories"].is_array());
 }
 

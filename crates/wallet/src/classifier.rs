@@ -14,7 +14,9 @@
 //!   (`/matomo.js` on a site's own host); the path or host holds words its generic rules use.
 //!   EasyList's hosts (advertising) and Privacy Badger's yellowlist (domains sites need to work)
 //!   add one each, and Privacy Badger's pre-trained seed (what its heuristic learned on popular
-//!   sites: a tracker seen on 3+ sites, or seen on fewer) two more. Their starting weights are
+//!   sites: a tracker seen on 3+ sites, or seen on fewer) two more. A hand-written lexicon of
+//!   purpose stems ([`PURPOSE_STEMS`]: measuring, advertising, faults, consent, delivering)
+//!   adds what words mean to people, for vendors neither the lists nor the training know. Their starting weights are
 //!   set by hand ([`SEED_WEIGHTS`]); the remaining weights are fitted on the training companies
 //!   ([`crate::eval`]), and every feature choice and the decision threshold
 //!   ([`COMMERCIAL_THRESHOLD`]) were made by grouped cross-validation on those companies only.
@@ -53,9 +55,33 @@ pub const SEED_WEIGHTS: &[(&str, f32)] = &[
     ("list:badger_seen", 0.5),
 ];
 /// Scores at or above this are commercial. Chosen by grouped cross-validation on the training
-/// companies only (`ASSAY_PRINT_CV=1`, see `eval.rs`): the middle of the plateau 0.44–0.46
-/// where the smaller of precision and recall is highest.
-pub const COMMERCIAL_THRESHOLD: f32 = 0.45;
+/// companies only (`ASSAY_PRINT_CV=1`, see `eval.rs`): where the smaller of precision and
+/// recall is highest (0.9107 at 0.37; 0.34–0.38 are all within 0.003 of it).
+pub const COMMERCIAL_THRESHOLD: f32 = 0.37;
+/// Stems that name a request's purpose in the rubric's terms (`requests_labelled.tsv`), written
+/// by hand for Assay: found anywhere in the host, path, parameter or field names, each group
+/// adds one feature whose weight is learned. They carry what a word means to people, which
+/// the training data cannot teach for a vendor it has not seen (`behavioral_action`,
+/// `notices`, `consent`).
+#[rustfmt::skip]
+pub const PURPOSE_STEMS: &[(&str, &[&str])] = &[
+    ("measure", &[
+        "analytic", "telemetr", "track", "pixel", "beacon", "impression", "metric", "behavio",
+        "replay", "record", "attribut", "conversion", "audience", "insight", "stats",
+        "statistic", "collect", "ingest", "measure", "survey", "intercept", "engage",
+        "retarget", "affiliate", "campaign", "visitor", "pageview", "heatmap",
+    ]),
+    ("advertise", &["advert", "adserv", "adsdk", "bidder", "prebid", "rtb", "sponsor", "promot"]),
+    ("fault", &[
+        "error", "crash", "exception", "bug", "notice", "notify", "fault", "stacktrace",
+        "sourcemap", "symbolicat", "diagnos", "incident",
+    ]),
+    ("consent", &["consent", "cmp", "gdpr", "tcf", "ccpa", "optout", "opt-out", "privacy"]),
+    ("deliver", &[
+        "checkout", "payment", "login", "signin", "oauth", "token", "captcha", "font", "tile",
+        "geocod", "search", "cart", "upload", "media", "image", "video", "stream",
+    ]),
+];
 /// Learning rate of the training passes (AdaGrad-scaled).
 pub const TRAIN_RATE: f32 = 0.5;
 pub const TRAIN_EPOCHS: usize = 8;
@@ -456,6 +482,22 @@ pub fn feature_names(request: &Request) -> Result<Vec<(String, bool)>, Error> {
             }
         }
     }
+    {
+        // The purpose stems (see [`PURPOSE_STEMS`]), once per group.
+        let text = {
+            let mut text = format!("{host} {path}").to_ascii_lowercase();
+            for field in params.iter().chain(&request.field_names) {
+                text.push(' ');
+                text.push_str(&field.to_ascii_lowercase());
+            }
+            text
+        };
+        for (group, stems) in PURPOSE_STEMS {
+            if stems.iter().any(|stem| text.contains(stem)) {
+                names.push((format!("purpose:{group}"), false));
+            }
+        }
+    }
     let mut listed_words = 0;
     let mut path_words: Vec<String> = words(&path).collect();
     {
@@ -708,6 +750,32 @@ mod tests {
         assert!(first_party_analytics.contains(&"list:easyprivacy_generic".to_string()));
         assert!(!names("https://www.example.org/app.js")
             .contains(&"list:easyprivacy_generic".to_string()));
+    }
+
+    #[test]
+    fn purpose_stems_name_what_a_request_is_for() {
+        // rule W2: words people read as a purpose, wherever they stand in the request.
+        let purposes = |url: &str| -> Vec<String> {
+            feature_names(&request("shop.example.com", url))
+                .unwrap()
+                .into_iter()
+                .map(|(name, _)| name)
+                .filter(|name| name.starts_with("purpose:"))
+                .collect()
+        };
+        assert_eq!(
+            purposes("https://api.vendor.test/v3/notices?key=x"),
+            ["purpose:fault"]
+        );
+        assert_eq!(
+            purposes("https://ac.vendor.test/v2/behavioral_action/click"),
+            ["purpose:measure"]
+        );
+        assert_eq!(
+            purposes("https://cdn.vendor.test/consent/record"),
+            ["purpose:measure", "purpose:consent"]
+        );
+        assert!(purposes("https://cdn.vendor.test/lib/app.js").is_empty());
     }
 
     #[test]
