@@ -499,7 +499,8 @@ mod tests {
     #[test]
     fn held_out_figures_do_not_regress() {
         // Issue 8 asks for >= 0.90 commercial precision and recall on held-out companies.
-        // Measured once on fresh3 (see README, "Wallet"); these floors catch regressions.
+        // Measured once on fresh3 (2026-11-26, stop 15): precision 0.9035 (103/114), recall
+        // 0.8803 (103/117): the recall bar is NOT met. These floors catch regressions.
         // Raising them needs better features judged by cross-validation on the training
         // companies, never by the held-out set.
         let evaluation = evaluate_shipped().unwrap();
@@ -512,7 +513,7 @@ mod tests {
             set.corrections_to_fix_median
         );
         assert!(
-            set.commercial_precision >= 0.0 && set.commercial_recall >= 0.0,
+            set.commercial_precision >= 0.90 && set.commercial_recall >= 0.88,
             "precision {} recall {}",
             set.commercial_precision,
             set.commercial_recall
