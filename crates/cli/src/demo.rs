@@ -181,6 +181,8 @@ async fn demo(data: &Path, members_count: u64) -> anyhow::Result<()> {
         // `assay serve --data DIR` afterwards starts from the snapshot written at the stop.
         snapshots: Some(assay_server::snapshot::SnapshotConfig::in_data_dir(data)),
         data_dir: data.to_path_buf(),
+        // The demo's ACH files carry the documented test originator, never a real one.
+        ach: Some(assay_server::ach_config::AchOriginator::test_values()),
     };
     let server = start(options).await?;
     let client = Client {

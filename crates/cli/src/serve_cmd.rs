@@ -3,6 +3,7 @@
 use crate::log_cmd;
 use anyhow::Context;
 use assay_core::{Rules, Timestamp};
+use assay_server::ach_config::{AchOriginator, ACH_CONFIG_FILE_NAME};
 use assay_server::clock::Clock;
 use assay_server::run::{start, ServeOptions};
 use assay_server::snapshot::SnapshotConfig;
@@ -45,6 +46,41 @@ pub struct ServeArgs {
     /// graceful stop), so a restart replays only the log after it; 0: only at the stop.
     #[arg(long, default_value_t = assay_server::snapshot::SNAPSHOT_INTERVAL_ENTRIES)]
     snapshot_every: u64,
+    /// The ACH originator (the cooperative's ODFI, company id and name) for the NACHA payout
+    /// files, a TOML file; default DATA/ach.toml if it exists. Checked at start: a bad field
+    /// stops the server (ach_config_invalid). Without one, ACH payouts are held, not written.
+    #[arg(long)]
+    ach_config: Option<PathBuf>,
+}
+
+/// The operator's ACH originator: `--ach-config FILE`, else `DATA/ach.toml` if present. A
+/// missing or faulty file named on the command line, or a faulty one in the data directory,
+/// stops the start; no file at all is allowed but said loudly, since ACH members are then
+/// held rather than paid.
+fn ach_originator(args: &ServeArgs) -> anyhow::Result<Option<AchOriginator>> {
+    let path = match &args.ach_config {
+        Some(path) => path.clone(),
+        None => {
+            let path = args.data.join(ACH_CONFIG_FILE_NAME);
+            if !path.exists() {
+                eprintln!(
+                    "WARNING: no ACH originator configured (--ach-config FILE or {}): no ACH \
+                     file will be written; members paid by ACH are held at each run until one is \
+                     configured. Other rails are paid as usual.",
+                    path.display()
+                );
+                return Ok(None);
+            }
+            path
+        }
+    };
+    let originator = AchOriginator::load(&path)?;
+    eprintln!(
+        "ACH originator from {}: company {:?}",
+        path.display(),
+        originator.company_name()
+    );
+    Ok(Some(originator))
 }
 
 /// The admin token for the operator routes (deposits, bans) lives in DATA/admin.token (0600),
@@ -74,6 +110,8 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
             None => crate::rules_cmd::DEFAULT_RULES.to_string(),
         };
         let rules = Rules::from_toml_str(&text)?;
+        // Checked before anything is opened: a bad originator must not reach a bank file.
+        let ach = ach_originator(&args)?;
         let location = match &args.database {
             Some(url) => StoreLocation::Postgres {
                 url: url.clone(),
@@ -110,6 +148,7 @@ pub fn run(args: ServeArgs) -> anyhow::Result<()> {
                 ..SnapshotConfig::in_data_dir(&args.data)
             }),
             data_dir: args.data.clone(),
+            ach,
         })
         .await?;
         match server.started.snapshot_size {

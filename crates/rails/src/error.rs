@@ -61,6 +61,8 @@ pub enum Error {
         field: &'static str,
         reason: &'static str,
     },
+    #[error("{lines} ACH lines but no ACH originator configured: no ACH file can be written")]
+    AchNotConfigured { lines: u64 },
     #[error(
         "the ACH run needs more files than the {files_max} file id modifiers left after the first"
     )]
@@ -130,6 +132,7 @@ impl Error {
             Error::SumMismatch { .. } => "sum_mismatch",
             Error::Money(error) => error.code(),
             Error::AchConfig { .. } => "ach_config_invalid",
+            Error::AchNotConfigured { .. } => "ach_not_configured",
             Error::AchFilesExhausted { .. } => "ach_files_exhausted",
             Error::AchRecordLength { .. } => "ach_record_length",
             Error::AchRecordOrder { .. } => "ach_record_order",

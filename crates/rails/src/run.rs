@@ -172,9 +172,10 @@ impl RunFiles {
 /// `expected_total`, the members' total the run computed (rule D6).
 ///
 /// `lines` must be in strictly ascending member order, which also means no member is paid
-/// twice. Each rail keeps that order.
+/// twice. Each rail keeps that order. `ach_config` is the originator's configuration; without
+/// one a run may pay the other rails but refuses any ACH line (`ach_not_configured`).
 pub fn write_run(
-    config: &AchConfig,
+    ach_config: Option<&AchConfig>,
     limits: &AchLimits,
     run: RunId,
     lines: &[PayoutLine],
@@ -194,7 +195,17 @@ pub fn write_run(
             .iter()
             .filter(move |line| line.destination.rail() == rail)
     };
-    let ach = ach::write_files(config, limits, run, on(Rail::Ach))?;
+    let ach = match ach_config {
+        Some(config) => ach::write_files(config, limits, run, on(Rail::Ach))?,
+        None => match on(Rail::Ach).count() {
+            0 => Vec::new(),
+            lines => {
+                return Err(Error::AchNotConfigured {
+                    lines: lines as u64,
+                })
+            }
+        },
+    };
     let usdc = match on(Rail::Usdc).next() {
         Some(_) => Some(Distribution::build(run, on(Rail::Usdc))?),
         None => None,

@@ -49,7 +49,7 @@ fn a_run_pays_exactly_the_member_total_across_rails() {
         ..AchLimits::NACHA
     };
     let options = DocumentOptions { proofs: false };
-    let files = write_run(&config(), &limits, run(), &lines, expected, options).unwrap();
+    let files = write_run(Some(&config()), &limits, run(), &lines, expected, options).unwrap();
     assert!(files.ach.len() > 1);
 
     let by_rail = |rail: Rail| -> Vec<PayoutLine> {
@@ -102,7 +102,7 @@ fn a_run_pays_exactly_the_member_total_across_rails() {
         expected.checked_add(Micros::new(1)).unwrap(),
         expected.checked_sub(Micros::new(1)).unwrap(),
     ] {
-        let error = write_run(&config(), &limits, run(), &lines, wrong, options).unwrap_err();
+        let error = write_run(Some(&config()), &limits, run(), &lines, wrong, options).unwrap_err();
         assert_eq!(error.code(), "sum_mismatch");
     }
 }
@@ -114,7 +114,7 @@ fn the_same_run_gives_the_same_files() {
     let expected = Micros::sum(lines.iter().map(|line| line.amount)).unwrap();
     let options = DocumentOptions { proofs: true };
     let first = write_run(
-        &config(),
+        Some(&config()),
         &AchLimits::NACHA,
         run(),
         &lines,
@@ -123,7 +123,7 @@ fn the_same_run_gives_the_same_files() {
     )
     .unwrap();
     let second = write_run(
-        &config(),
+        Some(&config()),
         &AchLimits::NACHA,
         run(),
         &lines,
@@ -154,7 +154,7 @@ fn a_run_refuses_members_out_of_order_or_twice() {
     lines[5].member = lines[4].member;
     let options = DocumentOptions { proofs: false };
     let error = write_run(
-        &config(),
+        Some(&config()),
         &AchLimits::NACHA,
         run(),
         &lines,
@@ -164,7 +164,7 @@ fn a_run_refuses_members_out_of_order_or_twice() {
     .unwrap_err();
     assert_eq!(error.code(), "lines_not_ascending");
     let error = write_run(
-        &config(),
+        Some(&config()),
         &AchLimits::NACHA,
         run(),
         &[],
@@ -174,7 +174,7 @@ fn a_run_refuses_members_out_of_order_or_twice() {
     .unwrap_err();
     assert_eq!(error.code(), "sum_mismatch");
     let empty = write_run(
-        &config(),
+        Some(&config()),
         &AchLimits::NACHA,
         run(),
         &[],
@@ -183,4 +183,32 @@ fn a_run_refuses_members_out_of_order_or_twice() {
     )
     .unwrap();
     assert_eq!(empty.files().count(), 0);
+}
+
+#[test]
+fn a_run_without_an_ach_originator_pays_the_other_rails_and_refuses_ach_lines() {
+    let lines = mixed_lines(29, 60);
+    let options = DocumentOptions { proofs: false };
+    let others: Vec<PayoutLine> = lines
+        .iter()
+        .filter(|line| line.destination.rail() != Rail::Ach)
+        .cloned()
+        .collect();
+    assert!(others.len() < lines.len() && !others.is_empty());
+    let others_total = Micros::sum(others.iter().map(|line| line.amount)).unwrap();
+    let files = write_run(
+        None,
+        &AchLimits::NACHA,
+        run(),
+        &others,
+        others_total,
+        options,
+    )
+    .unwrap();
+    assert!(files.ach.is_empty());
+    assert_eq!(files.files().count(), 2);
+
+    let total = Micros::sum(lines.iter().map(|line| line.amount)).unwrap();
+    let error = write_run(None, &AchLimits::NACHA, run(), &lines, total, options).unwrap_err();
+    assert_eq!(error.code(), "ach_not_configured", "{error}");
 }

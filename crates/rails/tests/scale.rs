@@ -120,7 +120,7 @@ fn a_whole_run_at_the_design_target() {
     let started = Instant::now();
     let options = DocumentOptions { proofs: false };
     let files = assay_rails::write_run(
-        &config(),
+        Some(&config()),
         &AchLimits::NACHA,
         run(),
         &lines,

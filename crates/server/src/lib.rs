@@ -6,6 +6,7 @@
 //! [`snapshot`] and replays only the log after it ([`resume`]). Invariant: this crate contains no rules; it
 //! calls `assay-engine` for every decision.
 
+pub mod ach_config;
 pub mod clock;
 pub mod destinations;
 pub mod journal;

@@ -9,21 +9,25 @@
 //! and the engine returns its amount to the member's carried balance, so it is paid at a later
 //! run once the member has sent a destination. It is never dropped, and the run still conserves
 //! money to the micro-dollar: Σ files + Σ held + rollover = payouts + rollover of the run (D9).
+//! So is an ACH line while the operator has configured no ACH originator ([`AchOriginator`]):
+//! no ACH file is written with made-up originator details, and the other rails are unaffected.
 //!
 //! Regenerating a run gives the same bytes: every input (the lines, the destinations, the ACH
-//! originator's details and dates, which derive from the month) is fixed by the log and the
-//! private table, and no file carries the time it was written. Files are written atomically
+//! originator's details from the operator's configuration, and dates, which derive from the
+//! month) is fixed by the log, the private table and that configuration, and no file carries the
+//! time it was written. Files are written atomically
 //! (temp file, fsync, rename, fsync of the directory); a file of an earlier attempt at the same
 //! run that the new list does not name is removed.
 
+use crate::ach_config::AchOriginator;
 use crate::destinations::Destinations;
 use anyhow::Context;
 use assay_core::{MemberId, Micros, Month};
 use assay_engine::command::Digest;
 use assay_engine::{PayoutFile, Rail as EngineRail, State};
-use assay_rails::ach::{AchConfig, AchLimits, Date, Time};
+use assay_rails::ach::AchLimits;
 use assay_rails::usdc::DocumentOptions;
-use assay_rails::{write_run, PayoutLine, Rail, RoutingNumber, RunId};
+use assay_rails::{write_run, PayoutLine, Rail, RunId};
 use sha2::{Digest as _, Sha256};
 use std::collections::BTreeSet;
 use std::io::Write as _;
@@ -49,6 +53,8 @@ pub struct WrittenRun {
 pub struct PayoutWriter {
     dir: PathBuf,
     destinations: Arc<Destinations>,
+    /// `None`: the operator configured no originator, and ACH lines are held.
+    ach: Option<AchOriginator>,
 }
 
 /// `DATA/payouts/YYYY-MM`.
@@ -68,33 +74,6 @@ pub fn settlement_reference(files: &[PayoutFile]) -> Digest {
     hasher.finalize().into()
 }
 
-/// The originator's details in every ACH file: the cooperative's ODFI and company ids. The
-/// file is created on the 1st after `month` at 00:05 and settles on the 2nd, so the bytes
-/// depend on the month alone.
-pub fn ach_config(month: Month) -> anyhow::Result<AchConfig> {
-    let next = month.next();
-    let year = u16::try_from(next.year)?;
-    let date = |day| Date {
-        year,
-        month: next.month,
-        day,
-    };
-    Ok(AchConfig {
-        immediate_destination: RoutingNumber::parse("021000021")?,
-        immediate_destination_name: "ODFI".to_string(),
-        immediate_origin: "122105278".to_string(),
-        immediate_origin_name: "ASSAY COOPERATIVE".to_string(),
-        company_name: "ASSAY COOP".to_string(),
-        company_identification: "1234567890".to_string(),
-        company_entry_description: "PAYOUT".to_string(),
-        odfi: RoutingNumber::parse("122105278")?,
-        effective_entry_date: date(2),
-        file_creation_date: date(1),
-        file_creation_time: Time { hour: 0, minute: 5 },
-        first_file_id_modifier: 'A',
-    })
-}
-
 fn engine_rail(rail: Rail) -> EngineRail {
     match rail {
         Rail::Ach => EngineRail::Ach,
@@ -104,10 +83,15 @@ fn engine_rail(rail: Rail) -> EngineRail {
 }
 
 impl PayoutWriter {
-    pub fn new(data_dir: &Path, destinations: Arc<Destinations>) -> PayoutWriter {
+    pub fn new(
+        data_dir: &Path,
+        destinations: Arc<Destinations>,
+        ach: Option<AchOriginator>,
+    ) -> PayoutWriter {
         PayoutWriter {
             dir: data_dir.to_path_buf(),
             destinations,
+            ach,
         }
     }
 
@@ -124,6 +108,7 @@ impl PayoutWriter {
         let mut lines = Vec::with_capacity(run.lines.len());
         let mut held = Vec::new();
         let mut paid_total = Micros::ZERO;
+        let mut ach_held = 0u64;
         for line in &run.lines {
             let member = state
                 .member(line.member)
@@ -134,6 +119,12 @@ impl PayoutWriter {
                     == member.payout.destination_commitment
                     && engine_rail(destination.rail()) == member.payout.rail;
                 matches.then_some(*destination)
+            });
+            // No originator, no ACH file: the line waits in the member's balance instead.
+            let destination = destination.filter(|destination| {
+                let unconfigured = self.ach.is_none() && destination.rail() == Rail::Ach;
+                ach_held += u64::from(unconfigured);
+                !unconfigured
             });
             match destination {
                 Some(destination) => {
@@ -147,12 +138,23 @@ impl PayoutWriter {
                 None => held.push(line.member),
             }
         }
+        if ach_held > 0 {
+            eprintln!(
+                "WARNING: {month}: {ach_held} ACH payout lines held, no ACH originator is \
+                 configured (assay serve --ach-config FILE, or DATA/ach.toml)"
+            );
+        }
         let dir = run_dir(&self.dir, month);
         let mut files = Vec::new();
         let mut written = Vec::new();
         if !lines.is_empty() {
+            let ach = self
+                .ach
+                .as_ref()
+                .map(|originator| originator.config(month))
+                .transpose()?;
             let run_files = write_run(
-                &ach_config(month)?,
+                ach.as_ref(),
                 &AchLimits::NACHA,
                 RunId::new(month, 1)?,
                 &lines,

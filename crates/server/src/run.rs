@@ -1,5 +1,6 @@
 //! Starting and stopping the whole service: store, log writer, sequencer, HTTP.
 
+use crate::ach_config::AchOriginator;
 use crate::clock::Clock;
 use crate::destinations::{Destinations, SealingKey};
 use crate::limits::RateLimiter;
@@ -39,6 +40,9 @@ pub struct ServeOptions {
     /// The data directory, whatever the store: the destination sealing key
     /// (`destinations.key`) and the payout files (`payouts/YYYY-MM/`) live here.
     pub data_dir: std::path::PathBuf,
+    /// The ACH originator the operator configured; `None`: no ACH file is written and ACH
+    /// lines are held (the other rails are paid).
+    pub ach: Option<AchOriginator>,
 }
 
 /// How the engine state was rebuilt at start.
@@ -96,7 +100,7 @@ pub async fn start(options: ServeOptions) -> anyhow::Result<RunningServer> {
             .context("opening the store for destinations")?,
         SealingKey::load_or_create(&options.data_dir).context("loading the destination key")?,
     ));
-    let payouts = PayoutWriter::new(&options.data_dir, destinations.clone());
+    let payouts = PayoutWriter::new(&options.data_dir, destinations.clone(), options.ach.clone());
     let (sequencer, handle, published, queue) = Sequencer::start(
         journal,
         options.clock.clone(),

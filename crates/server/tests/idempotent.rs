@@ -59,7 +59,7 @@ async fn payout_writer() -> assay_server::payouts::PayoutWriter {
         .unwrap();
     let key = assay_server::destinations::SealingKey::load_or_create(&dir).unwrap();
     let destinations = assay_server::destinations::Destinations::new(store, key);
-    assay_server::payouts::PayoutWriter::new(&dir, std::sync::Arc::new(destinations))
+    assay_server::payouts::PayoutWriter::new(&dir, std::sync::Arc::new(destinations), None)
 }
 
 type Queue = tokio::sync::mpsc::Receiver<assay_server::sequencer::Submission>;

@@ -4,7 +4,9 @@
 //! the rails' readers, checks Σ rails + held + rollover = the run's member total to the
 //! micro-dollar (D4, D6, D9), matches the logged hashes to the files, regenerates the run from
 //! the log and the private table to the same bytes, and finds no destination detail in the log
-//! or any public route. SQLite always; PostgreSQL when `ASSAY_TEST_DATABASE_URL` is set.
+//! or any public route. The ACH files carry the originator the operator configured; regenerated
+//! without one, the ACH lines are held and the other rails' files are unchanged. SQLite always;
+//! PostgreSQL when `ASSAY_TEST_DATABASE_URL` is set.
 
 mod common;
 
@@ -13,11 +15,12 @@ use assay_engine::command::{offtake_consent_message, sign_bytes};
 use assay_engine::{Command, LogEntry};
 use assay_rails::usdc::{verify, Leaf};
 use assay_rails::{ach, prepaid, Destination, UsdcAddress};
+use assay_server::ach_config::AchOriginator;
 use assay_server::clock::Clock;
 use assay_server::destinations::{Destinations, SealingKey};
 use assay_server::payouts::{run_dir, PayoutWriter};
 use assay_store::{AnyStore, LogStore, StoreLocation};
-use common::{data_dir_of, morning, start_server, Api, Party, FIRST_DAY};
+use common::{data_dir_of, morning, start_server, start_server_with_ach, Api, Party, FIRST_DAY};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 use std::time::{Duration, Instant};
@@ -26,6 +29,22 @@ const JANUARY: Month = Month {
     year: 2026,
     month: 1,
 };
+
+/// The operator's originator, unlike the test values in every field.
+const ORIGINATOR: &str = r#"
+odfi = "011000015"
+immediate_destination = "026009593"
+immediate_destination_name = "FEDERAL RESERVE BANK"
+immediate_origin = "1987654321"
+immediate_origin_name = "PRAIRIE DATA COOP"
+company_name = "PRAIRIE DATA"
+company_identification = "1987654321"
+company_entry_description = "DIVIDEND"
+"#;
+
+fn originator() -> AchOriginator {
+    AchOriginator::from_toml_str(ORIGINATOR).unwrap()
+}
 
 /// Each member's destination; the last one never sends it, so its line is held.
 fn destinations() -> Vec<Destination> {
@@ -85,7 +104,7 @@ async fn payout_lines(api: &Api, members: &[(Party, u64, Destination)]) -> Vec<V
 async fn january_payouts(location: StoreLocation) {
     let data_dir = data_dir_of(&location);
     let clock = Clock::manual(morning(FIRST_DAY));
-    let server = start_server(location.clone(), clock.clone(), 1_000).await;
+    let server = start_server_with_ach(location.clone(), clock.clone(), Some(originator())).await;
     let api = Api::new(&server);
 
     let mut members = Vec::new();
@@ -215,6 +234,23 @@ async fn january_payouts(location: StoreLocation) {
         let total = match file["rail"].as_str().unwrap() {
             "ach" => {
                 let read = ach::read_file(&bytes).unwrap();
+                // The configured originator, in the file header and every batch header.
+                let header = &read.header;
+                assert_eq!(header.immediate_destination.as_str(), "026009593");
+                assert_eq!(header.immediate_destination_name, "FEDERAL RESERVE BANK");
+                assert_eq!(header.immediate_origin, "1987654321");
+                assert_eq!(header.immediate_origin_name, "PRAIRIE DATA COOP");
+                assert!(!read.batches.is_empty());
+                for batch in &read.batches {
+                    assert_eq!(batch.header.company_name, "PRAIRIE DATA");
+                    assert_eq!(batch.header.company_identification, "1987654321");
+                    assert_eq!(batch.header.company_entry_description, "DIVIDEND");
+                    assert_eq!(batch.header.odfi_identification, 1_100_001);
+                }
+                for entry in read.entries() {
+                    // Trace numbers start with the ODFI's first 8 digits.
+                    assert_eq!(entry.trace_number / 10_000_000, 1_100_001, "{entry:?}");
+                }
                 assert_eq!(
                     read.entries().count() as u64,
                     file["lines"].as_u64().unwrap()
@@ -325,7 +361,8 @@ async fn january_payouts(location: StoreLocation) {
         AnyStore::open(&location).await.unwrap(),
         SealingKey::load_or_create(&data_dir).unwrap(),
     );
-    let writer = PayoutWriter::new(&regenerated_dir, std::sync::Arc::new(destinations));
+    let destinations = std::sync::Arc::new(destinations);
+    let writer = PayoutWriter::new(&regenerated_dir, destinations.clone(), Some(originator()));
     let written = writer.write(&state, JANUARY).await.unwrap();
     assert_eq!(written.files, logged);
     for file in &logged {
@@ -336,6 +373,29 @@ async fn january_payouts(location: StoreLocation) {
             file.name
         );
     }
+    // Without an originator no ACH file is written: the ACH members are held too (their
+    // money stays theirs, D9), and the other rails' files are the same bytes.
+    let unconfigured_dir = data_dir.join("unconfigured");
+    let writer = PayoutWriter::new(&unconfigured_dir, destinations, None);
+    let unconfigured = writer.write(&state, JANUARY).await.unwrap();
+    let ach_members: Vec<MemberId> = members
+        .iter()
+        .filter(|(_, _, destination)| destination.rail() == assay_rails::Rail::Ach)
+        .map(|(_, id, _)| MemberId(*id))
+        .collect();
+    assert_eq!(ach_members.len(), 3);
+    assert_eq!(unconfigured.held, ach_members);
+    let others: Vec<_> = logged
+        .iter()
+        .filter(|file| file.rail != assay_engine::Rail::Ach)
+        .cloned()
+        .collect();
+    assert_eq!(others.len(), 2);
+    assert_eq!(unconfigured.files, others);
+    assert_ne!(
+        unconfigured.settlement_reference,
+        written.settlement_reference
+    );
     // The files do carry the details (so the searches above could have found them).
     let everything: Vec<u8> = logged
         .iter()

@@ -78,6 +78,7 @@ impl Log {
                 .parent()
                 .expect("snapshots live in a data directory")
                 .to_path_buf(),
+            ach: Some(assay_server::ach_config::AchOriginator::test_values()),
         })
         .await
         .unwrap()

@@ -56,6 +56,7 @@ async fn server(location: StoreLocation) -> RunningServer {
         rate_per_key: 1_000,
         queue_inputs_max: assay_server::sequencer::QUEUE_INPUTS_MAX,
         snapshots: None,
+        ach: Some(assay_server::ach_config::AchOriginator::test_values()),
     })
     .await
     .unwrap()

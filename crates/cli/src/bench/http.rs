@@ -62,6 +62,7 @@ async fn bench(requests: u64, concurrency: usize, json: bool) -> anyhow::Result<
         queue_inputs_max: assay_server::sequencer::QUEUE_INPUTS_MAX,
         snapshots: None,
         data_dir: dir.clone(),
+        ach: Some(assay_server::ach_config::AchOriginator::test_values()),
     })
     .await?;
     let envelopes: Vec<Envelope> = (0..requests)

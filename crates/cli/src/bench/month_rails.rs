@@ -5,7 +5,8 @@
 //!
 //! Destinations are synthetic (valid routing numbers, addresses and card tokens derived from
 //! the member id); the server's run reads members' own from its private table
-//! (`assay_server::payouts`).
+//! (`assay_server::payouts`). The ACH files carry the test originator
+//! (`AchOriginator::test_values`), as no real file is sent.
 
 use assay_coop::{PayoutLine as RunLine, RunReport};
 use assay_core::{Micros, Month};
@@ -53,7 +54,7 @@ pub fn run(
 
     let stage = Instant::now();
     let ach_files = ach::write_files(
-        &assay_server::payouts::ach_config(month)?,
+        &assay_server::ach_config::AchOriginator::test_values().config(month)?,
         &AchLimits::NACHA,
         run,
         on(Rail::Ach),

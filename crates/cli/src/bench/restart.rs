@@ -150,6 +150,7 @@ async fn time_start(
         queue_inputs_max: assay_server::sequencer::QUEUE_INPUTS_MAX,
         snapshots,
         data_dir: dir.to_path_buf(),
+        ach: Some(assay_server::ach_config::AchOriginator::test_values()),
     })
     .await?;
     let seconds = started_at.elapsed().as_secs_f64();

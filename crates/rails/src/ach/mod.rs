@@ -194,7 +194,9 @@ pub struct AchConfig {
 }
 
 impl AchConfig {
-    fn validate(&self) -> Result<(), Error> {
+    /// Checks every field against its NACHA width and form; the writer calls it first, and an
+    /// operator's configuration is checked with it at start, before any file is due.
+    pub fn validate(&self) -> Result<(), Error> {
         let text_fields: [(&'static str, &str, usize, bool); 6] = [
             (
                 "immediate_destination_name",

@@ -6,6 +6,7 @@ use assay_core::{BasketId, Micros, PublicKey, Rules, Timestamp, TradingDay};
 use assay_engine::command::{eligibility_message, sign_bytes};
 use assay_engine::{Command, Envelope, PayoutChoice, Rail};
 use assay_log::NoteSigner;
+use assay_server::ach_config::AchOriginator;
 use assay_server::clock::Clock;
 use assay_server::run::{start, RunningServer, ServeOptions};
 use assay_store::StoreLocation;
@@ -56,6 +57,28 @@ pub async fn start_server_with_queue(
     rate_per_key: u32,
     queue_inputs_max: usize,
 ) -> RunningServer {
+    // The test originator: these servers write ACH files.
+    let ach = Some(AchOriginator::test_values());
+    start_server_with(location, clock, rate_per_key, queue_inputs_max, ach).await
+}
+
+/// As [`start_server`], with the ACH originator `ach` (`None`: none configured).
+pub async fn start_server_with_ach(
+    location: StoreLocation,
+    clock: Clock,
+    ach: Option<AchOriginator>,
+) -> RunningServer {
+    let queue = assay_server::sequencer::QUEUE_INPUTS_MAX;
+    start_server_with(location, clock, 1_000, queue, ach).await
+}
+
+async fn start_server_with(
+    location: StoreLocation,
+    clock: Clock,
+    rate_per_key: u32,
+    queue_inputs_max: usize,
+    ach: Option<AchOriginator>,
+) -> RunningServer {
     start(ServeOptions {
         listen: "127.0.0.1:0".parse().unwrap(),
         data_dir: data_dir_of(&location),
@@ -69,6 +92,7 @@ pub async fn start_server_with_queue(
         rate_per_key,
         queue_inputs_max,
         snapshots: None,
+        ach,
     })
     .await
     .unwrap()

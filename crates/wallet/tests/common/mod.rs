@@ -72,6 +72,7 @@ pub async fn server_with_log_key(
         rate_per_key: 1_000,
         queue_inputs_max: assay_server::sequencer::QUEUE_INPUTS_MAX,
         snapshots: None,
+        ach: Some(assay_server::ach_config::AchOriginator::test_values()),
     })
     .await
     .unwrap()
