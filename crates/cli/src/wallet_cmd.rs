@@ -334,7 +334,7 @@ fn eval(json: bool) -> anyhow::Result<()> {
         c.threshold
     );
     print_held_out(
-        "held-out set fresh3 (run once, after the model was fixed)",
+        "held-out set fresh4 (run once, after the model was fixed)",
         &c.held_out,
     );
     for (name, result) in [("development", &dev), ("frozen test", &test)] {

@@ -35,7 +35,7 @@ fn eval_json_has_the_issue_keys() {
         // The headline keys report the held-out set, which has its own object.
         assert_eq!(json[key], json["held_out"][key], "{key}");
     }
-    assert_eq!(json["headline_set"], "fresh3");
+    assert_eq!(json["headline_set"], "fresh4");
     assert!(json["held_out"]["fixed_after"].is_array());
     assert!(json["tos_test"]["categories"].is_array());
 }
