@@ -535,7 +535,9 @@ mod tests {
     #[test]
     fn held_out_figures_do_not_regress() {
         // Issue 8 asks for >= 0.90 commercial precision and recall on held-out companies.
-        // Measured once on fresh4 (see README, "Wallet"); these floors catch regressions.
+        // Measured once on fresh4 (2026-11-26, stop 15): precision 0.8744 (181/207), recall
+        // 0.8117 (181/223): NEITHER bar is met (README, "Wallet"). These floors catch
+        // regressions.
         // Raising them needs better features judged by cross-validation on the training
         // companies, never by the held-out set.
         let evaluation = evaluate_shipped().unwrap();
@@ -548,7 +550,7 @@ mod tests {
             set.corrections_to_fix_median
         );
         assert!(
-            set.commercial_precision >= 0.0 && set.commercial_recall >= 0.0,
+            set.commercial_precision >= 0.87 && set.commercial_recall >= 0.81,
             "precision {} recall {}",
             set.commercial_precision,
             set.commercial_recall
