@@ -6,16 +6,7 @@ use std::io::{BufRead as _, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-const GOOD: &str = r#"
-odfi = "011000015"
-immediate_destination = "011000015"
-immediate_destination_name = "FEDERAL RESERVE BANK"
-immediate_origin = "1987654321"
-immediate_origin_name = "PRAIRIE DATA COOP"
-company_name = "PRAIRIE DATA"
-company_identification = "1987654321"
-company_entry_description = "DIVIDEND"
-"#;
+use assay_server::ach_config::EXAMPLE_TOML as GOOD;
 
 fn scratch(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("assay-serve-ach-{name}-{}", std::process::id()));

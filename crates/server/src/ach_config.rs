@@ -195,6 +195,19 @@ impl AchOriginator {
     }
 }
 
+/// An operator's file, as the README shows it (the values are examples, unlike the test values
+/// in every field; tests use it as the configured originator).
+pub const EXAMPLE_TOML: &str = r#"
+odfi = "011000015"
+immediate_destination = "026009593"
+immediate_destination_name = "FEDERAL RESERVE BANK"
+immediate_origin = "1987654321"
+immediate_origin_name = "PRAIRIE DATA COOP"
+company_name = "PRAIRIE DATA"
+company_identification = "1987654321"
+company_entry_description = "DIVIDEND"
+"#;
+
 /// The test values, in the file's own form (see [`AchOriginator::test_values`]).
 pub const TEST_VALUES_TOML: &str = r#"# TEST VALUES: not a real originator; for the demo, benchmarks and tests only.
 odfi = "122105278"

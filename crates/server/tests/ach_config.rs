@@ -4,18 +4,7 @@
 
 use assay_core::Month;
 use assay_rails::ach::Date;
-use assay_server::ach_config::{AchOriginator, TEST_VALUES_TOML};
-
-const GOOD: &str = r#"
-odfi = "011000015"
-immediate_destination = "011000015"
-immediate_destination_name = "FEDERAL RESERVE BANK"
-immediate_origin = "1987654321"
-immediate_origin_name = "PRAIRIE DATA COOP"
-company_name = "PRAIRIE DATA"
-company_identification = "1987654321"
-company_entry_description = "DIVIDEND"
-"#;
+use assay_server::ach_config::{AchOriginator, EXAMPLE_TOML as GOOD, TEST_VALUES_TOML};
 
 /// `GOOD` with `key`'s line replaced by `line` (or removed when `line` is empty).
 fn with(key: &str, line: &str) -> String {
@@ -51,7 +40,7 @@ fn a_good_file_gives_the_configured_originator_each_month() {
     };
     let config = originator.config(december).unwrap();
     assert_eq!(config.odfi.as_str(), "011000015");
-    assert_eq!(config.immediate_destination.as_str(), "011000015");
+    assert_eq!(config.immediate_destination.as_str(), "026009593");
     assert_eq!(config.immediate_destination_name, "FEDERAL RESERVE BANK");
     assert_eq!(config.immediate_origin, "1987654321");
     assert_eq!(config.immediate_origin_name, "PRAIRIE DATA COOP");

@@ -31,19 +31,8 @@ const JANUARY: Month = Month {
 };
 
 /// The operator's originator, unlike the test values in every field.
-const ORIGINATOR: &str = r#"
-odfi = "011000015"
-immediate_destination = "026009593"
-immediate_destination_name = "FEDERAL RESERVE BANK"
-immediate_origin = "1987654321"
-immediate_origin_name = "PRAIRIE DATA COOP"
-company_name = "PRAIRIE DATA"
-company_identification = "1987654321"
-company_entry_description = "DIVIDEND"
-"#;
-
 fn originator() -> AchOriginator {
-    AchOriginator::from_toml_str(ORIGINATOR).unwrap()
+    AchOriginator::from_toml_str(assay_server::ach_config::EXAMPLE_TOML).unwrap()
 }
 
 /// Each member's destination; the last one never sends it, so its line is held.

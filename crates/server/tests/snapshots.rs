@@ -217,6 +217,20 @@ fn scratch(name: &str) -> PathBuf {
     dir
 }
 
+/// A log in `schema`, with its snapshots in `dir` (the data directory keeps the snapshots, and
+/// would keep the keys, beside PostgreSQL).
+fn postgres_log(schema: &common::PgSchema, dir: &std::path::Path) -> Log {
+    Log {
+        location: schema.location(),
+        origin: ORIGIN,
+        rules: rules(),
+        snapshots: SnapshotConfig {
+            dir: dir.join("snapshots"),
+            interval_entries: 10,
+        },
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_restart_from_a_snapshot_equals_a_full_replay_on_sqlite() {
     let dir = scratch("sqlite");
@@ -229,18 +243,8 @@ async fn a_restart_from_a_snapshot_equals_a_full_replay_on_postgres() {
     let Some(schema) = common::PgSchema::fresh("assay_snapshots") else {
         return;
     };
-    // The data directory keeps the snapshots (and would keep the keys) beside PostgreSQL.
     let dir = scratch("postgres");
-    let log = Log {
-        location: schema.location(),
-        origin: ORIGIN,
-        rules: rules(),
-        snapshots: SnapshotConfig {
-            dir: dir.join("snapshots"),
-            interval_entries: 10,
-        },
-    };
-    restart_from_snapshot(log).await;
+    restart_from_snapshot(postgres_log(&schema, &dir)).await;
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
@@ -318,16 +322,7 @@ async fn a_repeated_deposit_gets_its_first_answer_after_a_restart_on_postgres() 
         return;
     };
     let dir = scratch("deposit-postgres");
-    let log = Log {
-        location: schema.location(),
-        origin: ORIGIN,
-        rules: rules(),
-        snapshots: SnapshotConfig {
-            dir: dir.join("snapshots"),
-            interval_entries: 10,
-        },
-    };
-    a_repeated_deposit_gets_its_first_answer_after_a_restart(log).await;
+    a_repeated_deposit_gets_its_first_answer_after_a_restart(postgres_log(&schema, &dir)).await;
     std::fs::remove_dir_all(&dir).unwrap();
 }
 

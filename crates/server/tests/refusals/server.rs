@@ -24,8 +24,14 @@ pub async fn routes(ctx: &mut Ctx) {
         "malformed_body",
     )
     .await;
-    ctx.refused(json_body(vec![b' '; 100_000]), 413, "body_too_large")
-        .await;
+    // The server answers before reading such a body and then closes the connection; a
+    // client must not send its next request down it (hyper reports `IncompleteMessage`).
+    ctx.refused(
+        json_body(vec![b' '; 100_000]).header("connection", "close"),
+        413,
+        "body_too_large",
+    )
+    .await;
     let no_token = http.post(format!("{base}/v1/admin/deposits")).json(&json!({
         "buyer": 0, "amount_micros": 1, "deposit_reference": hex::encode([0u8; 32])
     }));
