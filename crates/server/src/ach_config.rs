@@ -38,18 +38,25 @@ impl AchConfigError {
     }
 }
 
-/// The originator's month-independent details, checked: every [`AchOriginator::config`] built
-/// from them passes the writer's validation.
+/// The originator's details, checked: an ACH configuration whose dates [`AchOriginator::config`]
+/// replaces with each month's (only the dates depend on the month, so every configuration it
+/// gives passes the writer's validation).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct AchOriginator {
-    immediate_destination: RoutingNumber,
-    immediate_destination_name: String,
-    immediate_origin: String,
-    immediate_origin_name: String,
-    company_name: String,
-    company_identification: String,
-    company_entry_description: String,
-    odfi: RoutingNumber,
+    checked: AchConfig,
+}
+
+/// A configuration's dates for files created on `creation` at 00:05 and settling the next day.
+fn dated(config: AchConfig, creation: Date) -> AchConfig {
+    AchConfig {
+        effective_entry_date: Date {
+            day: creation.day + 1,
+            ..creation
+        },
+        file_creation_date: creation,
+        file_creation_time: Time { hour: 0, minute: 5 },
+        ..config
+    }
 }
 
 /// The file's shape: every field required, unknown ones refused (a misspelt key must not
@@ -98,7 +105,14 @@ impl AchOriginator {
                 }
                 AchConfigError { field, message }
             })?;
-        let originator = AchOriginator {
+        // The writer's own check, on a month whose dates are valid: what passes here passes at
+        // every run, since only the dates change with the month.
+        let january = Date {
+            year: 2026,
+            month: 1,
+            day: 1,
+        };
+        let checked = AchConfig {
             immediate_destination: routing("immediate_destination", &file.immediate_destination)?,
             immediate_destination_name: file.immediate_destination_name,
             immediate_origin: file.immediate_origin,
@@ -107,15 +121,14 @@ impl AchOriginator {
             company_identification: file.company_identification,
             company_entry_description: file.company_entry_description,
             odfi: routing("odfi", &file.odfi)?,
+            // Placeholders: `dated` sets the dates and the time.
+            effective_entry_date: january,
+            file_creation_date: january,
+            file_creation_time: Time { hour: 0, minute: 0 },
+            first_file_id_modifier: 'A',
         };
-        // The writer's own check, on a month whose dates are valid: what passes here passes at
-        // every run, since only the dates change with the month.
-        let config = originator.config_on(Date {
-            year: 2026,
-            month: 1,
-            day: 1,
-        });
-        config.validate().map_err(|error| match error {
+        let checked = dated(checked, january);
+        checked.validate().map_err(|error| match error {
             assay_rails::Error::AchConfig { field, reason } => AchConfigError {
                 field: field.to_string(),
                 message: reason.to_string(),
@@ -125,7 +138,7 @@ impl AchOriginator {
                 message: other.to_string(),
             },
         })?;
-        Ok(originator)
+        Ok(AchOriginator { checked })
     }
 
     /// Reads and checks the configuration file at `path`.
@@ -158,7 +171,7 @@ impl AchOriginator {
 
     /// The company name written into every batch header (members' statements show it).
     pub fn company_name(&self) -> &str {
-        &self.company_name
+        &self.checked.company_name
     }
 
     /// The full configuration of `month`'s files: created on the 1st after `month` at 00:05 and
@@ -171,27 +184,7 @@ impl AchOriginator {
             month: next.month,
             day: 1,
         };
-        Ok(self.config_on(creation))
-    }
-
-    fn config_on(&self, creation: Date) -> AchConfig {
-        AchConfig {
-            immediate_destination: self.immediate_destination,
-            immediate_destination_name: self.immediate_destination_name.clone(),
-            immediate_origin: self.immediate_origin.clone(),
-            immediate_origin_name: self.immediate_origin_name.clone(),
-            company_name: self.company_name.clone(),
-            company_identification: self.company_identification.clone(),
-            company_entry_description: self.company_entry_description.clone(),
-            odfi: self.odfi,
-            effective_entry_date: Date {
-                day: creation.day + 1,
-                ..creation
-            },
-            file_creation_date: creation,
-            file_creation_time: Time { hour: 0, minute: 5 },
-            first_file_id_modifier: 'A',
-        }
+        Ok(dated(self.checked.clone(), creation))
     }
 }
 

@@ -121,12 +121,10 @@ impl PayoutWriter {
                 matches.then_some(*destination)
             });
             // No originator, no ACH file: the line waits in the member's balance instead.
-            let destination = destination.filter(|destination| {
-                let unconfigured = self.ach.is_none() && destination.rail() == Rail::Ach;
-                ach_held += u64::from(unconfigured);
-                !unconfigured
-            });
-            match destination {
+            let no_originator =
+                self.ach.is_none() && destination.is_some_and(|d| d.rail() == Rail::Ach);
+            ach_held += u64::from(no_originator);
+            match destination.filter(|_| !no_originator) {
                 Some(destination) => {
                     paid_total = paid_total.checked_add(line.amount)?;
                     lines.push(PayoutLine {

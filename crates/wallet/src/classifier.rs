@@ -376,14 +376,19 @@ fn file_extension(path: &str) -> Option<String> {
         .then(|| extension.to_ascii_lowercase())
 }
 
-/// FNV-1a, 64-bit: a stable hash for feature names (no dependency, same on every machine).
-fn feature_index(name: &str) -> usize {
+/// FNV-1a, 64-bit: a stable hash (no dependency, same on every machine).
+pub(crate) fn fnv1a(text: &str) -> u64 {
     let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-    for byte in name.bytes() {
+    for byte in text.bytes() {
         hash ^= u64::from(byte);
         hash = hash.wrapping_mul(0x0100_0000_01b3);
     }
-    (hash >> (64 - FEATURE_BITS)) as usize
+    hash
+}
+
+/// A feature name's slot: the top [`FEATURE_BITS`] of its FNV-1a hash.
+fn feature_index(name: &str) -> usize {
+    (fnv1a(name) >> (64 - FEATURE_BITS)) as usize
 }
 
 /// A feature: its hashed index and whether it names the service (see module docs).

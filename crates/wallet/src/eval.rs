@@ -18,7 +18,9 @@
 //!   caps a service that never converges; it then counts as not fixed). Collateral damage, test
 //!   requests of *other* services that a service's corrections turn wrong, is counted too.
 
-use crate::classifier::{Classifier, Decision, Label, Request, COMMERCIAL_THRESHOLD, TRAIN_EPOCHS};
+use crate::classifier::{
+    fnv1a, Classifier, Decision, Label, Request, COMMERCIAL_THRESHOLD, TRAIN_EPOCHS,
+};
 use crate::Error;
 use serde::Serialize;
 
@@ -101,15 +103,6 @@ pub fn parse_labelled(text: &str) -> Result<Vec<Example>, Error> {
         });
     }
     Ok(examples)
-}
-
-fn fnv1a(text: &str) -> u64 {
-    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-    for byte in text.bytes() {
-        hash ^= u64::from(byte);
-        hash = hash.wrapping_mul(0x0100_0000_01b3);
-    }
-    hash
 }
 
 /// The model a wallet starts with: the seed, trained on `train`.
